@@ -1,0 +1,19 @@
+"""tinygrad_lstm: a from-scratch autodiff framework to learn, teach and experiment with LSTMs.
+
+    from tinygrad_lstm import Tensor
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()      # x.grad == [2, 4]
+"""
+
+from .autograd import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck
+from .kernels import backend, get_backend, set_backend
+from .random import manual_seed
+from .tensor import Tensor, cat, concat, maximum, minimum, stack, where
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GradcheckError", "Tensor", "backend", "cat", "concat", "enable_grad", "get_backend", "gradcheck",
+    "is_grad_enabled", "manual_seed", "maximum", "minimum", "no_grad", "set_backend", "stack", "where",
+]

@@ -1,0 +1,317 @@
+"""Reverse-mode autograd: the `Function` base class, grad mode, and the backward pass.
+
+Every op is a `Function` subclass with a `forward` on ndarrays and a `backward` that turns the gradient of the
+output into gradients of the inputs (the local chain rule). `Function.apply` runs the forward and, when any input
+needs a gradient, records the call as a graph node: the Function instance itself, holding plain data —
+
+    op     type(node).__name__          e.g. "Mul"
+    parents  the input Tensors
+    attrs    the non-tensor arguments  e.g. {"axis": 1, "keepdims": False}
+    shape, dtype  of the output
+    scope    the module calls (and time step) active when it ran, for graph pictures
+
+`backward` walks the graph in reverse topological order, found without recursion, so a chain of 100,000 ops works.
+Gradients are reduced back to each input's shape (undoing numpy broadcasting) in one place: `unbroadcast`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class _GradMode:
+    enabled = True
+    scope: tuple = ()  # the module-call stack, captured by every recorded node
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    return _mode.enabled
+
+
+class _SetGrad:
+    """Context manager *and* decorator that sets whether ops are recorded."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._prev.append(_mode.enabled)
+        _mode.enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self._prev.pop()
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with _SetGrad(self.enabled):
+                return fn(*args, **kwargs)
+
+        return wrapped
+
+
+class no_grad(_SetGrad):
+    """Record nothing inside: ``with no_grad(): ...``, or as a decorator, ``@no_grad()`` or ``@no_grad``."""
+
+    def __new__(cls, fn: Callable | None = None):  # type: ignore[misc]
+        self = super().__new__(cls)
+        if fn is not None:  # bare decorator
+            _SetGrad.__init__(self, False)
+            return self(fn)
+        return self
+
+    def __init__(self, fn: Callable | None = None) -> None:
+        super().__init__(False)
+
+
+class enable_grad(_SetGrad):
+    """Record ops again inside a `no_grad` block (context manager or decorator)."""
+
+    def __new__(cls, fn: Callable | None = None):  # type: ignore[misc]
+        self = super().__new__(cls)
+        if fn is not None:
+            _SetGrad.__init__(self, True)
+            return self(fn)
+        return self
+
+    def __init__(self, fn: Callable | None = None) -> None:
+        super().__init__(True)
+
+
+@contextmanager
+def scope(label: Any) -> Iterator[None]:
+    """Tag every node recorded inside with `label` (a module call, a time step) for the graph renderer."""
+    prev = _mode.scope
+    _mode.scope = prev + (label,)
+    try:
+        yield
+    finally:
+        _mode.scope = prev
+
+
+def current_scope() -> tuple:
+    return _mode.scope
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Function: one op's forward next to its derivative
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class SliceGrad:
+    """A gradient that is zero except on `parent[index]`: returned by indexing ops so that the chunks of a split
+    accumulate into one buffer in place instead of each allocating a full-size zero array."""
+
+    __slots__ = ("index", "value")
+
+    def __init__(self, index: Any, value: np.ndarray) -> None:
+        self.index = index
+        self.value = value
+
+
+class Function:
+    """Base class of every op. Subclasses define
+
+        forward(self, *arrays, **attrs) -> ndarray       arrays are the inputs' .data
+        backward(self, grad) -> ndarray | tuple           one gradient per input (None where not needed)
+
+    and may stash what backward needs with `save_for_backward`. The instance doubles as the graph node.
+    """
+
+    __slots__ = ("parents", "attrs", "saved_tensors", "needs_input_grad", "shape", "dtype", "scope", "freed",
+                 "extra")
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        self.saved_tensors = arrays
+
+    @property
+    def op(self) -> str:
+        return type(self).__name__
+
+    def forward(self, *args: Any, **attrs: Any) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{self.op} has no backward")
+
+    @classmethod
+    def apply(cls, *parents: Tensor, **attrs: Any) -> Tensor:
+        """Run the forward on the parents' data; record the node if a gradient will be needed."""
+        from .tensor import Tensor
+
+        node = cls()
+        node.needs_input_grad = needs = tuple(p.requires_grad for p in parents)
+        data = node.forward(*[p.data for p in parents], **attrs)
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        out = Tensor.__new__(Tensor)
+        out.data = data
+        out.grad = None
+        out.name = None
+        out._retains_grad = False
+        if _mode.enabled and True in needs:
+            out.requires_grad = True
+            node.parents = parents
+            node.attrs = attrs
+            node.shape = data.shape
+            node.dtype = data.dtype
+            node.scope = _mode.scope
+            node.freed = False
+            out._ctx = node
+        else:
+            out.requires_grad = False
+            out._ctx = None
+        return out
+
+    def __repr__(self) -> str:
+        attrs = ", ".join(f"{k}={v!r}" for k, v in getattr(self, "attrs", {}).items())
+        return f"<{self.op}{'(' + attrs + ')' if attrs else ''} -> {getattr(self, 'shape', '?')}>"
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum `grad` down to `shape`: the gradient of numpy broadcasting (the one place it is done).
+
+    Broadcasting copies an input along new leading axes and along axes of size 1, so each copy's gradient adds up.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The backward pass
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def toposort(root: Tensor) -> list[Tensor]:
+    """Tensors reachable from `root` through recorded nodes, inputs before outputs. Iterative depth-first search."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        node = t._ctx
+        if node is not None:
+            for p in node.parents:
+                if p.requires_grad and id(p) not in visited:
+                    stack.append((p, False))
+    return order
+
+
+class _GradBuffer:
+    """Gradients on their way back, one per tensor. Tracks which buffers it owns, since an op may hand the same
+    array to several inputs (Add passes g to both): only an owned buffer is ever added into in place."""
+
+    __slots__ = ("grads", "owned")
+
+    def __init__(self) -> None:
+        self.grads: dict[int, np.ndarray] = {}
+        self.owned: set[int] = set()
+
+    def pop(self, t: Tensor) -> np.ndarray | None:
+        self.owned.discard(id(t))
+        return self.grads.pop(id(t), None)
+
+    def add(self, t: Tensor, g: Any) -> None:
+        key, shape, dtype = id(t), t.data.shape, t.data.dtype
+        have = self.grads.get(key)
+        if isinstance(g, SliceGrad):
+            if have is None:
+                have = np.zeros(shape, dtype=dtype)
+            elif key not in self.owned:
+                have = np.array(have, dtype=dtype)
+            self.grads[key] = have
+            self.owned.add(key)
+            if _is_advanced(g.index):
+                np.add.at(have, g.index, g.value)  # repeated indices must add up
+            else:
+                have[g.index] += g.value
+            return
+        if not isinstance(g, np.ndarray) or g.dtype != dtype:
+            g = np.asarray(g, dtype=dtype)
+        if g.shape != shape:
+            g = unbroadcast(g, shape)
+        if have is None:
+            self.grads[key] = g
+        else:
+            self.grads[key] = have + g
+            self.owned.add(key)
+
+
+def _is_advanced(index: Any) -> bool:
+    if isinstance(index, tuple):
+        return any(isinstance(i, (np.ndarray, list)) for i in index)
+    return isinstance(index, (np.ndarray, list))
+
+
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+    """Fill `.grad` of the leaves (and of tensors that called `retain_grad`) with d root / d tensor."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no graph "
+            "(create inputs with requires_grad=True, and do not compute it under no_grad())"
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for a scalar output, but the output has shape "
+                f"{root.data.shape}; pass grad= of that shape (e.g. Tensor.ones_like(out)) or reduce it first"
+            )
+        g0 = np.ones(root.data.shape, dtype=root.data.dtype)
+    else:
+        g0 = np.asarray(grad.data if hasattr(grad, "data") and not isinstance(grad, np.ndarray) else grad)
+        if g0.shape != root.data.shape:
+            raise RuntimeError(
+                f"backward: grad has shape {g0.shape} but the output has shape {root.data.shape}; they must match"
+            )
+        g0 = g0.astype(root.data.dtype, copy=True)
+
+    order = toposort(root)
+    grads = _GradBuffer()
+    grads.grads[id(root)] = g0
+    for t in reversed(order):
+        g = grads.pop(t)
+        if g is None:
+            continue
+        node = t._ctx
+        if node is None or t._retains_grad:
+            t.grad = g.copy() if t.grad is None else t.grad + g
+        if node is None:
+            continue
+        if node.freed:
+            raise RuntimeError(
+                f"backward: trying to backward through the graph a second time (op {node.op}); its saved values "
+                "were freed after the first backward. Pass retain_graph=True to the first backward() to keep them."
+            )
+        in_grads = node.backward(g)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for p, need, pg in zip(node.parents, node.needs_input_grad, in_grads):
+            if need and pg is not None:
+                grads.add(p, pg)
+        if not retain_graph:
+            node.saved_tensors = None
+            node.freed = True

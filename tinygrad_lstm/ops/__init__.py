@@ -1,0 +1,38 @@
+"""The ops: one `Function` each, its forward next to its local derivative.
+
+- `elementwise`: + - * / ** and the pointwise functions (exp, log, tanh, sigmoid, relu, ...), where
+- `reduce`: sum, mean, max, min
+- `movement`: reshape, transpose, expand, indexing, concat, stack
+- `matmul`: matrix products, 1-D to batched
+- `softmax`: softmax, log_softmax, logsumexp (numerically stable)
+"""
+
+from .elementwise import (
+    Abs,
+    Add,
+    Clip,
+    Div,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Relu,
+    Sigmoid,
+    Sqrt,
+    Sub,
+    Tanh,
+    Where,
+)
+from .matmul import MatMul
+from .movement import Concat, Expand, GetItem, Reshape, Stack, Transpose
+from .reduce import Max, Mean, Min, Sum
+from .softmax import LogSoftmax, LogSumExp, Softmax
+
+__all__ = [
+    "Abs", "Add", "Clip", "Concat", "Div", "Exp", "Expand", "GetItem", "Log", "LogSoftmax", "LogSumExp", "MatMul",
+    "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape", "Sigmoid", "Softmax",
+    "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose", "Where",
+]

@@ -1,0 +1,40 @@
+"""Matrix product with numpy's rules: 1-D operands are promoted to a row (left) or a column (right) and the added
+axis is dropped again; leading (batch) axes broadcast."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..kernels import active as K
+
+
+class MatMul(Function):
+    """Z = X @ Y          dL/dX = dL/dZ @ Yᵀ,   dL/dY = Xᵀ @ dL/dZ"""
+
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return K().matmul(x, y)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        k = K()
+        # Put back the axes that 1-D operands lost, so both products below are ordinary (batched) matrix products.
+        if x.ndim == 1 and y.ndim == 1:
+            g = g.reshape(1, 1)
+        elif x.ndim == 1:
+            g = np.expand_dims(g, -2)
+        elif y.ndim == 1:
+            g = np.expand_dims(g, -1)
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            gx = k.matmul(g, np.swapaxes(y2, -1, -2))
+            if x.ndim == 1:
+                gx = gx[..., 0, :]
+        if self.needs_input_grad[1]:
+            gy = k.matmul(np.swapaxes(x2, -1, -2), g)
+            if y.ndim == 1:
+                gy = gy[..., 0]
+        return gx, gy

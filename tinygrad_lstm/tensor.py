@@ -1,0 +1,758 @@
+"""Tensor: an ndarray plus what reverse-mode autograd needs (`requires_grad`, `.grad`, the node that made it).
+
+Ops are methods (``x.tanh()``) and operators (``x * y``); each calls one `Function` from `ops/`. Composite ops
+(``var``, ``softmax`` through ``exp``…) are built here from primitive ones, so their gradients come for free.
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd, ops
+from .autograd import Function
+from .random import rng
+
+DEFAULT_FLOAT = np.float32
+Axis = int | tuple[int, ...] | None
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    dt = np.dtype(dtype if dtype is not None else DEFAULT_FLOAT)
+    if dt.kind != "f":
+        raise TypeError(f"expected a floating dtype such as float32 or float64, got {dt}")
+    return dt
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """Python floats and lists of floats become float32; ndarrays keep their dtype (as torch.tensor does)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        return data.copy() if data.dtype != object else np.array(data.tolist(), dtype=DEFAULT_FLOAT)
+    if isinstance(data, np.generic):
+        return np.array(data)
+    arr = np.array(data)
+    if arr.dtype == np.float64:
+        arr = arr.astype(DEFAULT_FLOAT)
+    elif arr.dtype.kind == "i":
+        arr = arr.astype(np.int64, copy=False)
+    elif arr.dtype.kind not in "fb":
+        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} (array dtype {arr.dtype})")
+    return arr
+
+
+class Tensor:
+    """A multi-dimensional array that can record how it was computed, to differentiate through it.
+
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    array([2., 4., 6.], dtype=float32)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
+        arr = _to_array(data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: only floating-point tensors can require gradients, got dtype {arr.dtype} "
+                "(integer tensors are indices; pass dtype=np.float32 or float data)"
+            )
+        self.data: np.ndarray = arr
+        self.grad: np.ndarray | None = None
+        self.requires_grad: bool = bool(requires_grad)
+        self.name: str | None = name
+        self._ctx: Function | None = None
+        self._retains_grad = False
+
+    # ----- attributes ------------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (not by a recorded op): the ones whose `.grad` backward fills."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The recorded op that made this tensor (None for leaves)."""
+        return self._ctx
+
+    @property
+    def T(self) -> Tensor:
+        return self.transpose()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> int | float | bool:
+        if self.data.size != 1:
+            raise ValueError(f"item: only a tensor with one element can be converted to a Python scalar, "
+                             f"got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory, as torch's detach)."""
+        t = Tensor.__new__(Tensor)
+        t.data, t.grad, t.requires_grad, t.name, t._ctx, t._retains_grad = self.data, None, False, self.name, None, False
+        return t
+
+    def named(self, name: str) -> Tensor:
+        """Give this tensor a name (shown in graph pictures) and return it: ``f_t = sigmoid(...).named("f_t")``."""
+        self.name = name
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: only floating-point tensors can require gradients, got {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy in another dtype; gradients flow back (cast to this tensor's dtype) if it is floating."""
+        dt = np.dtype(dtype)
+        if dt == self.dtype:
+            return self
+        if dt.kind == "f" and self.requires_grad:
+            return ops.Add.apply(self, Tensor(np.zeros((), dtype=dt)))
+        return Tensor(self.data.astype(dt))
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    # ----- autograd ---------------------------------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d self / d leaf into every leaf's `.grad` (self must be a scalar unless `grad` is given)."""
+        autograd.backward(self, grad, retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: can't retain the grad of a tensor that does not require grad")
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad and self._ctx is not None
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # ----- constructors -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _shape(shape: tuple) -> tuple[int, ...]:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return tuple(int(n) for n in shape)
+
+    @classmethod
+    def zeros(cls, *shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+        return cls(np.zeros(cls._shape(shape), dtype=dtype or DEFAULT_FLOAT), requires_grad=requires_grad)
+
+    @classmethod
+    def ones(cls, *shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+        return cls(np.ones(cls._shape(shape), dtype=dtype or DEFAULT_FLOAT), requires_grad=requires_grad)
+
+    @classmethod
+    def full(cls, shape: Any, fill_value: float, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+        shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+        if dtype is None:
+            dtype = np.int64 if isinstance(fill_value, numbers.Integral) and not requires_grad else DEFAULT_FLOAT
+        return cls(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+
+    @classmethod
+    def zeros_like(cls, t: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+        a = t.data if isinstance(t, Tensor) else np.asarray(t)
+        return cls(np.zeros(a.shape, dtype=dtype or a.dtype), requires_grad=requires_grad)
+
+    @classmethod
+    def ones_like(cls, t: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+        a = t.data if isinstance(t, Tensor) else np.asarray(t)
+        return cls(np.ones(a.shape, dtype=dtype or a.dtype), requires_grad=requires_grad)
+
+    @classmethod
+    def randn(cls, *shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+        """Standard normal samples from the generator `manual_seed` sets."""
+        dt = _float_dtype(dtype)
+        return cls(rng().standard_normal(cls._shape(shape)).astype(dt), requires_grad=requires_grad)
+
+    @classmethod
+    def rand(cls, *shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+        """Uniform samples on [0, 1)."""
+        dt = _float_dtype(dtype)
+        return cls(rng().random(cls._shape(shape)).astype(dt), requires_grad=requires_grad)
+
+    @classmethod
+    def uniform(cls, *shape: Any, low: float = 0.0, high: float = 1.0, requires_grad: bool = False,
+                dtype: Any = None) -> Tensor:
+        """Uniform samples on [low, high)."""
+        dt = _float_dtype(dtype)
+        return cls(rng().uniform(low, high, cls._shape(shape)).astype(dt), requires_grad=requires_grad)
+
+    @classmethod
+    def arange(cls, start: float, stop: float | None = None, step: float = 1, requires_grad: bool = False,
+               dtype: Any = None) -> Tensor:
+        if stop is None:
+            start, stop = 0, start
+        ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+        dt = dtype or (np.int64 if ints and not requires_grad else DEFAULT_FLOAT)
+        return cls(np.arange(start, stop, step, dtype=dt), requires_grad=requires_grad)
+
+    @classmethod
+    def eye(cls, n: int, m: int | None = None, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+        return cls(np.eye(n, m, dtype=dtype or DEFAULT_FLOAT), requires_grad=requires_grad)
+
+    # ----- arithmetic -------------------------------------------------------------------------------------------
+    def _lift(self, other: Any) -> Tensor:
+        """Wrap a scalar or array as a constant tensor; a Python scalar takes this tensor's float dtype."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (numbers.Number, np.bool_)) and not isinstance(other, np.generic):
+            dt = self.data.dtype if self.data.dtype.kind == "f" else (
+                DEFAULT_FLOAT if isinstance(other, float) else None)
+            t = Tensor.__new__(Tensor)
+            t.data = np.asarray(other, dtype=dt)
+            t.grad, t.requires_grad, t.name, t._ctx, t._retains_grad = None, False, None, None, False
+            return t
+        return Tensor(other)
+
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self, self._lift(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self._lift(other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self, self._lift(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self._lift(other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self, self._lift(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self._lift(other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self, self._lift(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self._lift(other), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(self, self._lift(other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(self._lift(other), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return self._lift(other).matmul(self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
+    # comparisons: plain boolean tensors, never part of the graph
+    def _compare(self, other: Any, fn: Any) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return Tensor(fn(self.data, o))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                             "use .any() or .all()")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.size != 1:
+            raise TypeError(f"only an integer tensor with one element can be used as an index, got {self.dtype} "
+                            f"of shape {self.shape}")
+        return int(self.data)
+
+    def any(self) -> bool:
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        return bool(self.data.all())
+
+    # ----- pointwise functions ----------------------------------------------------------------------------------
+    def exp(self) -> Tensor:
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.Sqrt.apply(self)
+
+    def tanh(self) -> Tensor:
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ops.Relu.apply(self)
+
+    def abs(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002 - numpy's names
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        return ops.Clip.apply(self, min=min, max=max)
+
+    clamp = clip
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.Maximum.apply(self, self._lift(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.Minimum.apply(self, self._lift(other))
+
+    # ----- reductions -------------------------------------------------------------------------------------------
+    def _axes(self, op: str, axis: Axis) -> tuple[int, ...] | None:
+        if axis is None:
+            return None
+        axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+        out = []
+        for a in axes:
+            if not isinstance(a, numbers.Integral) or not -self.ndim <= a < builtins.max(self.ndim, 1):
+                raise ValueError(f"{op}: axis {a!r} is out of range for a tensor of shape {self.shape} "
+                                 f"(valid: {-self.ndim}..{self.ndim - 1})")
+            out.append(int(a) % builtins.max(self.ndim, 1))
+        if len(set(out)) != len(out):
+            raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+        return tuple(sorted(out)) if self.ndim else None
+
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+            ) -> Tensor:
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+        return ops.Sum.apply(self, axis=self._axes("sum", axis), keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+             ) -> Tensor:
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+        return ops.Mean.apply(self, axis=self._axes("mean", axis), keepdims=keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+            ) -> Tensor:
+        """Largest value over `axis` (as torch.amax: the gradient is shared among ties)."""
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+        self._nonempty("max")
+        return ops.Max.apply(self, axis=self._axes("max", axis), keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+            ) -> Tensor:
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+        self._nonempty("min")
+        return ops.Min.apply(self, axis=self._axes("min", axis), keepdims=keepdims)
+
+    def _nonempty(self, op: str) -> None:
+        if self.size == 0:
+            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
+
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, dim: Axis = None,
+            keepdim: bool | None = None, correction: int | None = None, unbiased: bool | None = None) -> Tensor:
+        """Variance Σ(x - mean)² / (n - ddof). numpy's default ddof=0; torch's `correction`/`unbiased` accepted."""
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+        if correction is not None:
+            ddof = correction
+        if unbiased is not None:
+            ddof = 1 if unbiased else 0
+        axes = self._axes("var", axis)
+        n = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        centered = self - self.mean(axis=axes, keepdims=True)
+        return (centered * centered).sum(axis=axes, keepdims=keepdims) / builtins.max(n - ddof, 0)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, **kw: Any) -> Tensor:
+        return self.var(axis, keepdims, ddof, **kw).sqrt()
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        axis = _one_axis(self, "softmax", dim if dim is not None else axis)
+        return ops.Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        axis = _one_axis(self, "log_softmax", dim if dim is not None else axis)
+        return ops.LogSoftmax.apply(self, axis=axis)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                  keepdim: bool | None = None) -> Tensor:
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+        return ops.LogSumExp.apply(self, axis=self._axes("logsumexp", axis), keepdims=keepdims)
+
+    # ----- shape ------------------------------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        shape = Tensor._shape(shape)
+        try:
+            new = _reshape_target(self.shape, shape)
+        except ValueError as e:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) "
+                             f"into {shape}: {e}") from None
+        if new == self.shape:
+            return self
+        return ops.Reshape.apply(self, shape=new)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = start_dim % self.ndim, end_dim % self.ndim
+        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """No arguments: reverse the axes (numpy). Two ints: swap those two axes (torch). Else a permutation."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if not axes:
+            perm = tuple(range(self.ndim))[::-1]
+        elif len(axes) == 2 and self.ndim != 2:
+            a, b = (_one_axis(self, "transpose", x) for x in axes)
+            p = list(range(self.ndim))
+            p[a], p[b] = p[b], p[a]
+            perm = tuple(p)
+        else:
+            perm = tuple(_one_axis(self, "transpose", a) for a in axes)
+            if len(axes) == 2 and self.ndim == 2 and perm[0] == perm[1]:
+                return self
+            if sorted(perm) != list(range(self.ndim)):
+                raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of a "
+                                 f"tensor of shape {self.shape}")
+        if perm == tuple(range(self.ndim)):
+            return self
+        return ops.Transpose.apply(self, axes=perm)
+
+    def permute(self, *axes: Any) -> Tensor:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if len(axes) != self.ndim:
+            raise ValueError(f"permute: got {len(axes)} axes {axes} for a tensor of shape {self.shape}")
+        perm = tuple(_one_axis(self, "permute", a) for a in axes)
+        if sorted(perm) != list(range(self.ndim)):
+            raise ValueError(f"permute: axes {axes} are not a permutation of the axes of shape {self.shape}")
+        return self if perm == tuple(range(self.ndim)) else ops.Transpose.apply(self, axes=perm)
+
+    def swapaxes(self, a: int, b: int) -> Tensor:
+        p = list(range(self.ndim))
+        a, b = _one_axis(self, "swapaxes", a), _one_axis(self, "swapaxes", b)
+        p[a], p[b] = p[b], p[a]
+        return self.transpose(tuple(p)) if a != b else self
+
+    def expand(self, *shape: Any) -> Tensor:
+        shape = Tensor._shape(shape)
+        # torch's -1 keeps a size
+        lead = len(shape) - self.ndim
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+        try:
+            np.broadcast_shapes(self.shape, shape)
+            if lead < 0:
+                raise ValueError("fewer axes than the tensor has")
+            for i, n in enumerate(self.shape):
+                if n != 1 and n != shape[i + lead]:
+                    raise ValueError(f"axis {i} has size {n}, which is not 1")
+        except ValueError as e:
+            raise ValueError(f"expand: cannot expand a tensor of shape {self.shape} to {shape}: {e}") from None
+        if shape == self.shape:
+            return self
+        return ops.Expand.apply(self, shape=shape)
+
+    broadcast_to = expand
+
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        axis = dim if dim is not None else axis
+        if axis is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        axes = self._axes("squeeze", axis) or ()
+        # like torch: axes that are not of size 1 are left alone
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1)))
+
+    def unsqueeze(self, axis: int, *, dim: int | None = None) -> Tensor:
+        axis = dim if dim is not None else axis
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise ValueError(f"unsqueeze: axis {axis} is out of range for a tensor of shape {self.shape} "
+                             f"(valid: {-self.ndim - 1}..{self.ndim})")
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    expand_dims = unsqueeze
+
+    # ----- indexing ---------------------------------------------------------------------------------------------
+    def __getitem__(self, index: Any) -> Tensor:
+        index = _normalize_index(index)
+        try:
+            self.data[index]  # validate here, for an error that names the op and shape
+        except (IndexError, ValueError, TypeError) as e:
+            raise IndexError(f"getitem: index {_show_index(index)} is invalid for a tensor of shape {self.shape}: "
+                             f"{e}") from None
+        return ops.GetItem.apply(self, index=index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError("setitem: in-place assignment into a tensor that requires grad would corrupt its "
+                               "gradient; build a new tensor (e.g. with where() or concat()) or use no_grad()")
+        self.data[_normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0, *, dim: int | None = None
+              ) -> list[Tensor]:
+        """torch.split: an int is the size of each piece (the last may be smaller); a list gives every size."""
+        axis = _one_axis(self, "split", dim if dim is not None else axis)
+        n = self.shape[axis]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            step = int(split_size_or_sections)
+            if step <= 0:
+                raise ValueError(f"split: size must be positive, got {step}")
+            sizes = [builtins.min(step, n - s) for s in range(0, n, step)] or [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if builtins.sum(sizes) != n or builtins.min(sizes, default=0) < 0:
+                raise ValueError(f"split: sizes {sizes} must be non-negative and sum to {n}, the size of axis "
+                                 f"{axis} of a tensor of shape {self.shape}")
+        pieces, start = [], 0
+        lead = (slice(None),) * axis
+        for s in sizes:
+            pieces.append(ops.GetItem.apply(self, index=lead + (slice(start, start + s),)))
+            start += s
+        return pieces
+
+    def chunk(self, chunks: int, axis: int = 0, *, dim: int | None = None) -> list[Tensor]:
+        """torch.chunk: `chunks` pieces of ceil(n / chunks) each (the last may be smaller)."""
+        axis = _one_axis(self, "chunk", dim if dim is not None else axis)
+        if chunks <= 0:
+            raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
+        n = self.shape[axis]
+        return self.split(builtins.max(-(-n // chunks), 1), axis)
+
+    # ----- products ---------------------------------------------------------------------------------------------
+    def matmul(self, other: Any) -> Tensor:
+        other = self._lift(other)
+        a, b = self.shape, other.shape
+        if not a or not b:
+            raise ValueError(f"matmul: both operands need at least 1 axis, got shapes {a} and {b} "
+                             "(use * to multiply by a scalar)")
+        k1, k2 = a[-1], (b[0] if len(b) == 1 else b[-2])
+        if k1 != k2:
+            raise ValueError(f"matmul: cannot multiply shapes {a} and {b}: the last axis of the first ({k1}) must "
+                             f"equal the {'only' if len(b) == 1 else 'second-to-last'} axis of the second ({k2})")
+        try:
+            np.broadcast_shapes(a[:-2], b[:-2])
+        except ValueError:
+            raise ValueError(f"matmul: the batch axes of shapes {a} and {b} do not broadcast") from None
+        return ops.MatMul.apply(self, other)
+
+    dot = matmul
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = ""
+        if self.dtype != DEFAULT_FLOAT:
+            extra += f", dtype={self.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn={self._ctx.op}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        return f"Tensor({body}{extra})"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _torch_names(axis: Axis, keepdims: bool, dim: Axis, keepdim: bool | None) -> tuple[Axis, bool]:
+    """Accept PyTorch's dim/keepdim beside numpy's axis/keepdims."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give either axis= or dim=, not both")
+        axis = dim
+    return axis, bool(keepdim) if keepdim is not None else keepdims
+
+
+def _one_axis(t: Tensor, op: str, axis: Any) -> int:
+    nd = builtins.max(t.ndim, 1)
+    if not isinstance(axis, numbers.Integral) or not -nd <= axis < nd:
+        raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor of shape {t.shape} "
+                         f"(valid: {-nd}..{nd - 1})")
+    return int(axis) % nd
+
+
+def _reshape_target(shape: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...]:
+    size = int(np.prod(shape))
+    if builtins.sum(1 for n in new if n == -1) > 1:
+        raise ValueError("only one axis may be -1")
+    if any(n < -1 for n in new):
+        raise ValueError("sizes must be non-negative or -1")
+    known = int(np.prod([n for n in new if n != -1]))
+    if -1 in new:
+        if known == 0 or size % known:
+            raise ValueError(f"{size} elements do not divide into axes of {known}")
+        new = tuple(size // known if n == -1 else n for n in new)
+    elif known != size:
+        raise ValueError(f"{size} elements cannot fill {known}")
+    return new
+
+
+def _normalize_index(index: Any) -> Any:
+    """Tensors and lists inside an index become ndarrays, so the recorded op holds only plain data."""
+    if isinstance(index, tuple):
+        return tuple(_normalize_index_part(i) for i in index)
+    return _normalize_index_part(index)
+
+
+def _normalize_index_part(i: Any) -> Any:
+    if isinstance(i, Tensor):
+        i = i.data
+    elif isinstance(i, list):
+        i = np.asarray(i)
+    if isinstance(i, np.ndarray):
+        if i.dtype.kind not in "iub":
+            raise IndexError(f"getitem: index arrays must be integers or booleans, got dtype {i.dtype}")
+        if i.dtype.kind == "b":
+            return i  # boolean mask; backward turns it into the positions it selects
+        return i.astype(np.intp, copy=False)
+    return i
+
+
+def _show_index(index: Any) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+    shown = [f"<{p.dtype} array of shape {p.shape}>" if isinstance(p, np.ndarray) else repr(p) for p in parts]
+    return "[" + ", ".join(shown) + "]"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# module-level ops
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def concat(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (numpy.concatenate, torch.cat)."""
+    ts = [_as_tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError("concat: needs at least one tensor")
+    axis = _one_axis(ts[0], "concat", dim if dim is not None else axis)
+    ref = ts[0].shape
+    for k, t in enumerate(ts):
+        if t.ndim != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != axis):
+            raise ValueError(f"concat: tensor {k} has shape {t.shape} but tensor 0 has shape {ref}; all axes but "
+                             f"axis {axis} must match")
+    if len(ts) == 1:
+        return ts[0]
+    return ops.Concat.apply(*ts, axis=axis)
+
+
+cat = concat
+
+
+def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    ts = [_as_tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError("stack: needs at least one tensor")
+    axis = dim if dim is not None else axis
+    nd = ts[0].ndim + 1
+    if not -nd <= axis < nd:
+        raise ValueError(f"stack: axis {axis} is out of range for stacking tensors of shape {ts[0].shape}")
+    for k, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise ValueError(f"stack: tensor {k} has shape {t.shape} but tensor 0 has shape {ts[0].shape}; "
+                             "all must match")
+    return ops.Stack.apply(*ts, axis=axis % nd)
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise `a` where `cond` is true, else `b` (broadcasting); no gradient flows into `cond`."""
+    c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    if isinstance(a, Tensor):
+        b = a._lift(b)
+    elif isinstance(b, Tensor):
+        a = b._lift(a)
+    else:
+        a, b = Tensor(a), Tensor(b)
+    try:
+        np.broadcast_shapes(c.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes cond {c.shape}, a {a.shape}, b {b.shape} do not broadcast") from None
+    return ops.Where.apply(Tensor(c.astype(bool, copy=False)), a, b)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return _as_tensor(a).maximum(b) if isinstance(a, Tensor) or not isinstance(b, Tensor) else b._lift(a).maximum(b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return _as_tensor(a).minimum(b) if isinstance(a, Tensor) or not isinstance(b, Tensor) else b._lift(a).minimum(b)
