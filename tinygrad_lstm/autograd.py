@@ -110,6 +110,10 @@ def current_scope() -> tuple:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+_Tensor: Any = None  # set by tensor.py once Tensor exists (autograd cannot import it: tensor imports autograd)
+_new_tensor = object.__new__
+
+
 class SliceGrad:
     """A gradient that is zero except on `parent[index]`: returned by indexing ops so that the chunks of a split
     accumulate into one buffer in place instead of each allocating a full-size zero array."""
@@ -149,20 +153,27 @@ class Function:
     @classmethod
     def apply(cls, *parents: Tensor, **attrs: Any) -> Tensor:
         """Run the forward on the parents' data; record the node if a gradient will be needed."""
-        from .tensor import Tensor
-
         node = cls()
-        node.needs_input_grad = needs = tuple(p.requires_grad for p in parents)
-        data = node.forward(*[p.data for p in parents], **attrs)
+        if len(parents) == 2:  # the common cases spelled out: this runs once per op, so it is kept lean
+            a, b = parents
+            needs = (a.requires_grad, b.requires_grad)
+            data = node.forward(a.data, b.data, **attrs)
+        elif len(parents) == 1:
+            needs = (parents[0].requires_grad,)
+            data = node.forward(parents[0].data, **attrs)
+        else:
+            needs = tuple([p.requires_grad for p in parents])
+            data = node.forward(*[p.data for p in parents], **attrs)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        out = Tensor.__new__(Tensor)
+        out = _new_tensor(_Tensor)
         out.data = data
         out.grad = None
         out.name = None
         out._retains_grad = False
-        if _mode.enabled and True in needs:
+        if True in needs and _mode.enabled:
             out.requires_grad = True
+            node.needs_input_grad = needs
             node.parents = parents
             node.attrs = attrs
             node.shape = data.shape

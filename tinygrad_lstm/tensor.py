@@ -383,6 +383,8 @@ class Tensor:
     def _axes(self, op: str, axis: Axis) -> tuple[int, ...] | None:
         if axis is None:
             return None
+        if type(axis) is int and -self.ndim <= axis < self.ndim:  # the common case, fast
+            return (axis % self.ndim,)
         axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
         out = []
         for a in axes:
@@ -396,7 +398,8 @@ class Tensor:
 
     def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
             ) -> Tensor:
-        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
         return ops.Sum.apply(self, axis=self._axes("sum", axis), keepdims=keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
@@ -624,6 +627,8 @@ class Tensor:
             extra += f", name={self.name!r}"
         return f"Tensor({body}{extra})"
 
+
+autograd._Tensor = Tensor
 
 # ---------------------------------------------------------------------------------------------------------------
 # helpers

@@ -21,7 +21,7 @@ class Sum(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.save_for_backward(x.shape)
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return x.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
         (shape,) = self.saved_tensors
@@ -33,7 +33,8 @@ class Mean(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.save_for_backward(x.shape)
-        return np.mean(x, axis=axis, keepdims=keepdims)
+        n = x.size if axis is None else int(np.prod([x.shape[a] for a in axis]))
+        return x.sum(axis=axis, keepdims=keepdims) / x.dtype.type(n) if n else np.mean(x, axis=axis, keepdims=keepdims)
 
     def backward(self, g):
         (shape,) = self.saved_tensors
