@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -88,6 +88,23 @@ class enable_grad(_SetGrad):
 
     def __init__(self, fn: Callable | None = None) -> None:
         super().__init__(True)
+
+
+class ScopeEntry(NamedTuple):
+    """One level of the scope stack that recorded nodes carry: a module call or a time step."""
+
+    kind: str  # "module" or "step"
+    label: str  # the module's class name ("LSTMCell") or "t=3"
+    name: str  # the module's dotted path ("lstm.cell_l0"), "" if unknown
+    call: int  # unique per call, so that two calls of one module are told apart
+
+
+_calls = [0]
+
+
+def new_call_id() -> int:
+    _calls[0] += 1
+    return _calls[0]
 
 
 @contextmanager
@@ -267,6 +284,8 @@ class _GradBuffer:
             g = unbroadcast(g, shape)
         if have is None:
             self.grads[key] = g
+        elif key in self.owned:
+            np.add(have, g, out=have)  # ours alone: add in place, no new buffer
         else:
             self.grads[key] = have + g
             self.owned.add(key)
