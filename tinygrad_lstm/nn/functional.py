@@ -29,9 +29,9 @@ __all__ = [
 REDUCTIONS = ("mean", "sum", "none")
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # dedicated primitives
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 class Log1p(Function):
@@ -77,9 +77,9 @@ def log1p(x: Any) -> Tensor:
     return Log1p.apply(_input(x, "log1p"))
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # activations
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 def sigmoid(x: Any) -> Tensor:
@@ -134,7 +134,7 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
 
 
 def softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-    """softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ along `dim` (also spelled `axis`; required, unlike torch's implicit guess)."""
+    """softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ along `dim` (or `axis`; required, unlike torch's implicit guess)."""
     return _input(x, "softmax").softmax(_dim(dim, axis, "softmax"))
 
 
@@ -146,7 +146,7 @@ def log_softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> T
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p), so E[out] = x.
 
-    The mask comes from the generator `manual_seed` sets. Identity when p = 0 or not training; zeros when p = 1.
+    The mask comes from the generator `manual_seed` sets. Identity if p = 0 or not training; zeros if p = 1.
     """
     x = _input(x, "dropout")
     if not (isinstance(p, numbers.Real) and 0.0 <= p <= 1.0):
@@ -159,9 +159,9 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     return x * (keep * (1.0 / (1.0 - p))).astype(x.dtype)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # losses
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 def mse_loss(input: Any, target: Any, *, reduction: str = "mean") -> Tensor:  # noqa: A002 - torch's name
@@ -176,25 +176,29 @@ def mse_loss(input: Any, target: Any, *, reduction: str = "mean") -> Tensor:  # 
 
 
 def l1_loss(input: Any, target: Any, *, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Mean absolute error: ℓᵢ = |xᵢ - yᵢ|, then reduced (gradient sign(x - y), 0 at a tie). Shapes must match."""
+    """Mean absolute error: ℓᵢ = |xᵢ - yᵢ|, then reduced (gradient sign(x - y), 0 at a tie).
+
+    Shapes must match exactly, as in `mse_loss`.
+    """
     x, y = _pair(input, target, "l1_loss")
     return _reduce((x - y).abs(), reduction, "l1_loss")
 
 
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *,  # noqa: A002
                          reduction: str = "mean") -> Tensor:
-    """ℓᵢ = -wᵢ [yᵢ ln xᵢ + (1 - yᵢ) ln(1 - xᵢ)] for probabilities x in [0, 1], then reduced ("mean" divides by
-    the number of elements, whatever the weights).
+    """ℓᵢ = -wᵢ [yᵢ ln xᵢ + (1 - yᵢ) ln(1 - xᵢ)] for probabilities x in [0, 1], then reduced ("mean" divides
+    by the number of elements, whatever the weights).
 
     As torch, each log is clamped at -100, so x = 0 or 1 gives a finite loss; there the clamped term has zero
     gradient (torch's backward instead uses (x - y) / max(x(1-x), 1e-12)). `weight` broadcasts to the input.
     For logits use `binary_cross_entropy_with_logits`, which is exact and stable.
     """
     x, y = _pair(input, target, "binary_cross_entropy")
-    if x.size and ((x.data < 0).any() or (x.data > 1).any()):
-        lo, hi = float(np.nanmin(x.data)), float(np.nanmax(x.data))
-        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got values in [{lo:g}, "
-                         f"{hi:g}] (pass logits to binary_cross_entropy_with_logits instead)")
+    outside = ~((x.data >= 0) & (x.data <= 1))  # nan included, as torch
+    if outside.any():
+        bad = float(x.data[outside][0])
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got {bad:g} "
+                         "(pass logits to binary_cross_entropy_with_logits instead)")
     pos, neg = x.data > 0, x.data < 1
     log_x = where(pos, where(pos, x, 1.0).log(), -100.0).clip(min=-100.0)          # ln x, clamped
     log_1mx = where(neg, Log1p.apply(-where(neg, x, 0.0)), -100.0).clip(min=-100.0)  # ln(1 - x), clamped
@@ -212,7 +216,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 
     which without pos_weight p is max(x, 0) - x·y + ln(1 + e^(-|x|)): no exp overflows, so logits of ±1e4
     give finite losses and gradients. `pos_weight` (e.g. one per class, on the last axis) weighs positive
-    examples; `weight` rescales each element; both broadcast to the input. "mean" divides by the element count.
+    examples; `weight` rescales each element; both broadcast to the input. "mean" divides by the number of
+    elements.
     """
     name = "binary_cross_entropy_with_logits"
     x, y = _pair(input, target, name)
@@ -258,7 +263,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     x = _input(input, name)
     cdim = 1 if x.ndim >= 2 else 0
     if x.ndim == 0:
-        raise ValueError(f"{name}: input must have a class axis: (C,), (N, C) or (N, C, d1, ...), got a scalar")
+        raise ValueError(f"{name}: input must have a class axis: (C,), (N, C) or (N, C, d1, ...), "
+                         "got a scalar")
     logp, t, w, keep = _class_problem(x.log_softmax(cdim), target, weight, ignore_index, name)
     picked = _pick(logp, t)
     nll = -(picked * w) if w is not None else -where(keep, picked, 0.0)
@@ -278,9 +284,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
             + (eps / n_classes) * _class_reduce(smooth, w, keep, reduction, name))
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # helpers
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 def _input(x: Any, name: str) -> Tensor:
@@ -299,19 +305,15 @@ def _dim(dim: int | None, axis: int | None, name: str) -> int:
     return d
 
 
-def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduction!r}")
-
-
 def _check_reduction(reduction: str, name: str) -> None:
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduction!r}")
+        valid = ", ".join(map(repr, REDUCTIONS))
+        raise ValueError(f"{name}: reduction must be one of {valid}, got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    _check_reduction(reduction, name)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
 def _pair(input: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:  # noqa: A002
@@ -319,8 +321,8 @@ def _pair(input: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:  # noqa:
     x = _input(input, name)
     y = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if y.shape != x.shape:
-        raise ValueError(f"{name}: target of shape {y.shape} does not match input of shape {x.shape}; they must "
-                         "be equal (reshape one, e.g. target.reshape(input.shape), rather than broadcast)")
+        raise ValueError(f"{name}: target of shape {y.shape} does not match input of shape {x.shape}; they "
+                         "must be equal (reshape one, e.g. target.reshape(input.shape); no broadcasting)")
     if y.dtype.kind not in "fiub":
         raise TypeError(f"{name}: target must be numeric, got {y.dtype}")
     if y.dtype != x.dtype and not y.requires_grad:
@@ -338,7 +340,8 @@ def _broadcastable(w: Any, x: Tensor, name: str, what: str) -> np.ndarray:
     except ValueError:
         ok = False
     if not ok:
-        raise ValueError(f"{name}: {what} of shape {arr.shape} does not broadcast to input of shape {x.shape}")
+        raise ValueError(f"{name}: {what} of shape {arr.shape} does not broadcast to input of shape "
+                         f"{x.shape}")
     return arr.astype(x.dtype, copy=False)
 
 
@@ -347,19 +350,20 @@ def _weight_array(weight: Any, n_classes: int, dtype: np.dtype, name: str) -> np
     if w.dtype.kind not in "fiu":
         raise TypeError(f"{name}: weight must be numeric, got {w.dtype}")
     if w.shape != (n_classes,):
-        raise ValueError(f"{name}: weight of shape {w.shape} does not match the {n_classes} classes of the input; "
-                         f"expected one weight per class, shape ({n_classes},)")
+        raise ValueError(f"{name}: weight of shape {w.shape} does not match the {n_classes} classes of the "
+                         f"input; expected one weight per class, shape ({n_classes},)")
     return w.astype(dtype, copy=False)
 
 
 def _class_problem(input: Any, target: Any, weight: Any, ignore_index: int, name: str  # noqa: A002
                    ) -> tuple[Tensor, np.ndarray, np.ndarray | None, np.ndarray]:
-    """Validate input/target for a class-index loss. Returns the input, the targets with ignored entries set to 0
-    (safe to index with), the per-element weights w[yₙ] (0 where ignored; None without class weights) and the
-    mask of non-ignored entries."""
+    """Validate input/target for a class-index loss. Returns the input, the targets with ignored entries set
+    to 0 (safe to index with), the per-element weights w[yₙ] (0 where ignored; None without class weights)
+    and the mask of non-ignored entries."""
     x = _input(input, name)
     if x.ndim == 0:
-        raise ValueError(f"{name}: input must have a class axis: (C,), (N, C) or (N, C, d1, ...), got a scalar")
+        raise ValueError(f"{name}: input must have a class axis: (C,), (N, C) or (N, C, d1, ...), "
+                         "got a scalar")
     cdim = 1 if x.ndim >= 2 else 0
     n_classes = x.shape[cdim]
     expected = x.shape[:cdim] + x.shape[cdim + 1:]
@@ -370,13 +374,13 @@ def _class_problem(input: Any, target: Any, weight: Any, ignore_index: int, name
                 if t.dtype.kind == "f" else "")
         raise TypeError(f"{name}: target must hold integer class indices, got {t.dtype}{hint}")
     if t.shape != expected:
-        raise ValueError(f"{name}: target of shape {t.shape} does not match input of shape {x.shape}; expected "
-                         f"class indices of shape {expected}")
+        raise ValueError(f"{name}: target of shape {t.shape} does not match input of shape {x.shape}; "
+                         f"expected class indices of shape {expected}")
     keep = t != ignore_index
     bad = keep & ((t < 0) | (t >= n_classes))
     if bad.any():
-        raise ValueError(f"{name}: target holds class index {int(t[bad].flat[0])}, but the input has {n_classes} "
-                         f"classes (valid: 0..{n_classes - 1}, or ignore_index={ignore_index})")
+        raise ValueError(f"{name}: target holds class index {int(t[bad].flat[0])}, but the input has "
+                         f"{n_classes} classes (valid: 0..{n_classes - 1}, or ignore_index={ignore_index})")
     t = np.where(keep, t, 0)
     w = None
     if weight is not None:

@@ -1,0 +1,120 @@
+"""The command-line tool: `tinygrad-lstm demo | gradcheck CELL | bench`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+CELLS = ("lstm", "peephole", "gru", "rnn")
+
+
+def demo(args: argparse.Namespace) -> int:
+    """A worked example: an expression, its value, its gradients by autograd and by hand."""
+    from . import Tensor, gradcheck, nn
+
+    print("tinygrad_lstm demo: reverse-mode autograd on a small expression\n")
+    a = Tensor(2.0, requires_grad=True, dtype=np.float64, name="a")
+    b = Tensor(-3.0, requires_grad=True, dtype=np.float64, name="b")
+    c = Tensor(10.0, requires_grad=True, dtype=np.float64, name="c")
+    e = (a * b).named("e")
+    e.retain_grad()
+    d = (e + c).named("d")
+    d.retain_grad()
+    f = d.tanh().named("f")
+    f.retain_grad()
+    L = (f * f).named("L")
+    L.backward()
+    print("  e = a*b, d = e + c, f = tanh(d), L = f^2   with a=2, b=-3, c=10")
+    print(f"  L = {L.item():.6f}")
+    dL_dd = 2 * np.tanh(4.0) * (1 - np.tanh(4.0) ** 2)  # by hand: dL/df = 2f, df/dd = 1 - f^2
+    rows = [("a", a, dL_dd * -3.0), ("b", b, dL_dd * 2.0), ("c", c, dL_dd)]
+    print(f"  {'':4}{'autograd':>14}{'by hand':>14}")
+    for name, t, hand in rows:
+        print(f"  dL/d{name}{float(t.grad):>14.8f}{hand:>14.8f}")
+        assert abs(float(t.grad) - hand) < 1e-12
+    print("\n  the graph, in the order backward walked it (reverse topological order):")
+    from .autograd import toposort
+
+    for t in reversed(toposort(L)):
+        node = t.grad_fn
+        made = f"{node.op}({', '.join(p.name or '?' for p in node.parents)})" if node else "leaf"
+        print(f"    {t.name:>2} = {made:<12} grad {float(t.grad) if t.grad is not None else '(not kept)'}")
+
+    print("\nAn LSTM cell step, gradients checked against finite differences (float64):")
+    cell = nn.LSTMCell(3, 4, dtype=np.float64)
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    ok = gradcheck(lambda x: cell(x)[0], [x])
+    print(f"  gradcheck(LSTMCell) -> {ok}")
+    return 0
+
+
+def gradcheck_cmd(args: argparse.Namespace) -> int:
+    """gradcheck one cell's input, state and parameter gradients in float64."""
+    from . import Tensor, gradcheck, manual_seed, nn
+
+    manual_seed(0)
+    make = {"lstm": nn.LSTMCell, "peephole": nn.PeepholeLSTMCell, "gru": nn.GRUCell, "rnn": nn.RNNCell}[args.cell]
+    cell = make(args.input_size, args.hidden_size, dtype=np.float64)
+    rs = np.random.default_rng(0)
+    x = Tensor(rs.standard_normal((args.batch, args.input_size)), requires_grad=True, name="x")
+    h = Tensor(rs.standard_normal((args.batch, args.hidden_size)), requires_grad=True, name="h")
+    c = Tensor(rs.standard_normal((args.batch, args.hidden_size)), requires_grad=True, name="c")
+    names = ["x", "h"] + (["c"] if cell.state_is_tuple else []) + [n for n, _ in cell.named_parameters()]
+
+    def fn(x, h, c, *ps):
+        return _call_with(cell, ps, x, (h, c) if cell.state_is_tuple else h)
+
+    inputs = [x, h, c] + [Tensor(p.data.copy(), requires_grad=True, name=n) for n, p in cell.named_parameters()]
+    ok = gradcheck(fn, inputs)
+    print(f"gradcheck {type(cell).__name__}({args.input_size}, {args.hidden_size}), batch {args.batch}, float64: "
+          f"{'ok' if ok else 'FAILED'} for {', '.join(names)}")
+    return 0 if ok else 1
+
+
+def _call_with(cell, values, x, state):
+    """Run `cell` with its parameters temporarily replaced by the given tensors (so gradcheck sees them)."""
+    mods = [(n, p) for n, p in cell._parameters.items()]
+    for (n, _), v in zip(mods, values):
+        object.__setattr__(cell, n, v)
+    try:
+        return cell(x, state)
+    finally:
+        for n, p in mods:
+            object.__setattr__(cell, n, p)
+
+
+def bench(args: argparse.Namespace) -> int:
+    import runpy
+
+    for mod in ("benchmarks.ops", "benchmarks.lstm_train"):
+        try:
+            runpy.run_module(mod, run_name="__main__")
+        except ImportError:
+            print(f"{mod} is part of the source checkout: run `make bench` there", file=sys.stderr)
+            return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="tinygrad-lstm", description="Learn, teach and experiment with LSTMs.")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("demo", help="a worked example: values and gradients").set_defaults(fn=demo)
+    g = sub.add_parser("gradcheck", help="check a cell's gradients against finite differences")
+    g.add_argument("cell", choices=CELLS)
+    g.add_argument("--input-size", type=int, default=3)
+    g.add_argument("--hidden-size", type=int, default=4)
+    g.add_argument("--batch", type=int, default=2)
+    g.set_defaults(fn=gradcheck_cmd)
+    sub.add_parser("bench", help="benchmark tables against numpy and PyTorch").set_defaults(fn=bench)
+    args = ap.parse_args(argv)
+    if not getattr(args, "fn", None):
+        ap.print_help()
+        return 0
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
