@@ -20,6 +20,14 @@ IMPLS = ("ours", "torch.nn.LSTM", "torch LSTMCell loop")
 
 
 def _rss_mib() -> float:
+    """Peak resident memory of this process (VmHWM: unlike ru_maxrss it is not inherited from the parent)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -101,11 +109,9 @@ def _child(impl: str, cfg: str, steps: int, warmup: int) -> None:
 
 
 def _torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
 
 
 def run(configs: str = "abcd", steps: int = 20, warmup: int = 3, print_fn=print) -> dict:

@@ -9,11 +9,12 @@ from .autograd import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 from .kernels import backend, get_backend, set_backend
 from .random import manual_seed
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, concat, maximum, minimum, stack, where
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GradcheckError", "Tensor", "backend", "cat", "concat", "enable_grad", "get_backend", "gradcheck",
+    "CheckpointError", "GradcheckError", "load", "save", "Tensor", "backend", "cat", "concat", "enable_grad", "get_backend", "gradcheck",
     "is_grad_enabled", "manual_seed", "maximum", "minimum", "no_grad", "set_backend", "stack", "where",
 ]

@@ -73,7 +73,7 @@ class Adagrad(Optimizer):
                     g = g + weight_decay * d
                 clr = lr / (1 + (t - 1) * lr_decay)
                 s = st["sum"]
-                tmp = np.multiply(g, g)
+                tmp = np.multiply(g, g, out=np.empty_like(d))  # scratch (out= keeps 0-d an array)
                 s += tmp
                 np.sqrt(s, out=tmp)
                 tmp += eps

@@ -78,7 +78,7 @@ class Adam(Optimizer):
                     else:
                         g = g + weight_decay * d
                 m, v = st["exp_avg"], st["exp_avg_sq"]
-                tmp = np.multiply(g, 1 - beta1)
+                tmp = np.multiply(g, 1 - beta1, out=np.empty_like(d))  # scratch (out= keeps 0-d an array)
                 m *= beta1
                 m += tmp
                 np.multiply(g, g, out=tmp)

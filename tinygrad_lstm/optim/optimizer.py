@@ -47,6 +47,9 @@ class Optimizer:
                             f"got a single {type(params).__name__} (wrap it in a list)")
         if isinstance(params, dict):
             params = [params]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: params must be an ordered collection (list or tuple), not a set: the "
+                            "order of a set changes between runs, so saved optimizer state would not match")
         groups = list(params)
         if not groups:
             raise ValueError(f"{name}: got an empty parameter list")

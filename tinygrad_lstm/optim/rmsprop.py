@@ -67,7 +67,7 @@ class RMSprop(Optimizer):
                 if weight_decay != 0:
                     g = g + weight_decay * d
                 sq = st["square_avg"]
-                tmp = np.multiply(g, g)
+                tmp = np.multiply(g, g, out=np.empty_like(d))  # scratch (out= keeps 0-d an array)
                 tmp *= 1 - alpha
                 sq *= alpha
                 sq += tmp
