@@ -56,7 +56,10 @@ def _erf(x: np.ndarray) -> np.ndarray:
     if _erf_ufunc is None:  # compiled on first use: most programs never call gelu
         import numba
 
-        _erf_ufunc = numba.vectorize(["float32(float32)", "float64(float64)"], cache=False)(math.erf)
+        def erf(v):
+            return math.erf(v)
+
+        _erf_ufunc = numba.vectorize(["float32(float32)", "float64(float64)"])(erf)
     return _erf_ufunc(x)
 
 
@@ -238,6 +241,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
         "mean": Σₙ ℓₙ / Σₙ w[yₙ] over the non-ignored n (the count when weight is None; nan if none is left)
 
     input (N, C) with target (N,); (N, C, d₁, ...) with target (N, d₁, ...); or unbatched (C,) with target ().
+    `weight` (C,) is a constant: no gradient flows into it, as in torch.
     """
     logp, t, w, keep = _class_problem(input, target, weight, ignore_index, "nll_loss")
     picked = _pick(logp, t)
