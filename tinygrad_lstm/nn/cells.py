@@ -32,6 +32,10 @@ class RNNCellBase(Module):
 
     num_gates = 1
     state_is_tuple = False  # LSTMs carry (h, c); the others carry h
+    # σ for the gates, tanh for candidates and outputs; a subclass or instance may swap them (Keras's
+    # `recurrent_activation` and `activation`) without touching the equations
+    gate_activation = staticmethod(sigmoid)
+    activation = staticmethod(tanh)
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
@@ -119,10 +123,12 @@ class RNNCell(RNNCellBase):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
         super().__init__(input_size, hidden_size, bias, dtype)
         self.nonlinearity = nonlinearity
+        if nonlinearity == "relu":
+            object.__setattr__(self, "activation", relu)
 
     def step(self, xw: Tensor, h: Tensor) -> Tensor:
         a_t = xw + self.project_hidden(h)
-        return (tanh(a_t) if self.nonlinearity == "tanh" else relu(a_t)).named("h_t")
+        return self.activation(a_t).named("h_t")
 
     def extra_repr(self) -> str:
         return super().extra_repr() + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
@@ -149,10 +155,11 @@ class LSTMCell(RNNCellBase):
         h_prev, c_prev = state
         gates = xw + self.project_hidden(h_prev)
         i, f, g, o = gates.chunk(4, axis=1)
-        i_t = sigmoid(i).named("i_t")
-        f_t = sigmoid(f).named("f_t")
+        σ, tanh = self.gate_activation, self.activation
+        i_t = σ(i).named("i_t")
+        f_t = σ(f).named("f_t")
         g_t = tanh(g).named("g_t")
-        o_t = sigmoid(o).named("o_t")
+        o_t = σ(o).named("o_t")
         c_t = (f_t * c_prev + i_t * g_t).named("c_t")
         h_t = (o_t * tanh(c_t)).named("h_t")
         return h_t, c_t
@@ -182,11 +189,12 @@ class PeepholeLSTMCell(LSTMCell):
         h_prev, c_prev = state
         gates = xw + self.project_hidden(h_prev)
         i, f, g, o = gates.chunk(4, axis=1)
-        i_t = sigmoid(i + self.weight_ci * c_prev).named("i_t")
-        f_t = sigmoid(f + self.weight_cf * c_prev).named("f_t")
+        σ, tanh = self.gate_activation, self.activation
+        i_t = σ(i + self.weight_ci * c_prev).named("i_t")
+        f_t = σ(f + self.weight_cf * c_prev).named("f_t")
         g_t = tanh(g).named("g_t")
         c_t = (f_t * c_prev + i_t * g_t).named("c_t")
-        o_t = sigmoid(o + self.weight_co * c_t).named("o_t")
+        o_t = σ(o + self.weight_co * c_t).named("o_t")
         h_t = (o_t * tanh(c_t)).named("h_t")
         return h_t, c_t
 
@@ -207,8 +215,9 @@ class GRUCell(RNNCellBase):
     def step(self, xw: Tensor, h_prev: Tensor) -> Tensor:
         x_r, x_z, x_n = xw.chunk(3, axis=1)
         h_r, h_z, h_n = self.project_hidden(h_prev).chunk(3, axis=1)
-        r_t = sigmoid(x_r + h_r).named("r_t")
-        z_t = sigmoid(x_z + h_z).named("z_t")
+        σ, tanh = self.gate_activation, self.activation
+        r_t = σ(x_r + h_r).named("r_t")
+        z_t = σ(x_z + h_z).named("z_t")
         n_t = tanh(x_n + r_t * h_n).named("n_t")
         h_t = ((1 - z_t) * n_t + z_t * h_prev).named("h_t")
         return h_t
