@@ -15,6 +15,7 @@ from .tensor import Tensor, cat, concat, maximum, minimum, stack, where
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckpointError", "GradcheckError", "load", "save", "Tensor", "backend", "cat", "concat", "enable_grad", "get_backend", "gradcheck",
-    "is_grad_enabled", "manual_seed", "maximum", "minimum", "no_grad", "set_backend", "stack", "where",
+    "CheckpointError", "GradcheckError", "Tensor", "backend", "cat", "concat", "enable_grad", "get_backend",
+    "gradcheck", "is_grad_enabled", "load", "manual_seed", "maximum", "minimum", "no_grad", "save", "set_backend",
+    "stack", "where",
 ]

@@ -171,16 +171,22 @@ class Function:
     def apply(cls, *parents: Tensor, **attrs: Any) -> Tensor:
         """Run the forward on the parents' data; record the node if a gradient will be needed."""
         node = cls()
-        if len(parents) == 2:  # the common cases spelled out: this runs once per op, so it is kept lean
-            a, b = parents
-            needs = (a.requires_grad, b.requires_grad)
-            data = node.forward(a.data, b.data, **attrs)
-        elif len(parents) == 1:
-            needs = (parents[0].requires_grad,)
-            data = node.forward(parents[0].data, **attrs)
-        else:
-            needs = tuple([p.requires_grad for p in parents])
-            data = node.forward(*[p.data for p in parents], **attrs)
+        try:  # free unless something raises
+            if len(parents) == 2:  # the common cases spelled out: this runs once per op, so it is kept lean
+                a, b = parents
+                needs = (a.requires_grad, b.requires_grad)
+                data = node.forward(a.data, b.data, **attrs)
+            elif len(parents) == 1:
+                needs = (parents[0].requires_grad,)
+                data = node.forward(parents[0].data, **attrs)
+            else:
+                needs = tuple([p.requires_grad for p in parents])
+                data = node.forward(*[p.data for p in parents], **attrs)
+        except (ValueError, TypeError) as e:
+            err = _op_error(cls, parents, e)
+            if err is None:
+                raise
+            raise err from e
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = _new_tensor(_Tensor)
@@ -206,6 +212,15 @@ class Function:
     def __repr__(self) -> str:
         attrs = ", ".join(f"{k}={v!r}" for k, v in getattr(self, "attrs", {}).items())
         return f"<{self.op}{'(' + attrs + ')' if attrs else ''} -> {getattr(self, 'shape', '?')}>"
+
+
+def _op_error(cls: type, parents: tuple, e: Exception) -> Exception | None:
+    """A numpy/kernel error from a forward, to re-raise naming the op and its inputs (None: it already does)."""
+    name, msg = cls.__name__.lower(), str(e).strip()
+    if msg.startswith(name + ":"):
+        return None
+    inputs = ", ".join(f"{p.data.dtype} {p.data.shape}" for p in parents)
+    return (ValueError if isinstance(e, ValueError) else TypeError)(f"{name}: {msg} (inputs: {inputs})")
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -297,6 +312,32 @@ def _is_advanced(index: Any) -> bool:
     return isinstance(index, (np.ndarray, list))
 
 
+class GradObserver:
+    """Watches a backward pass (the graph renderer uses one to show gradient norms on nodes and edges).
+
+    Register with `observe_grads`; both methods get the gradient before it is reduced to the input's shape
+    (edge gradients may be `SliceGrad`s: the gradient of the selected region only)."""
+
+    def tensor_grad(self, t: Tensor, grad: np.ndarray) -> None:
+        """`grad` = dL/dt, complete (all uses of t added up)."""
+
+    def edge_grad(self, node: Function, k: int, parent: Tensor, grad: Any) -> None:
+        """`grad` = the part of dL/d parent that flows back through input `k` of `node`."""
+
+
+_observers: list[GradObserver] = []
+
+
+@contextmanager
+def observe_grads(observer: GradObserver) -> Iterator[GradObserver]:
+    """Call `observer` during every backward pass inside the block."""
+    _observers.append(observer)
+    try:
+        yield observer
+    finally:
+        _observers.remove(observer)
+
+
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
     """Fill `.grad` of the leaves (and of tensors that called `retain_grad`) with d root / d tensor."""
     if not root.requires_grad:
@@ -326,6 +367,8 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
         g = grads.pop(t)
         if g is None:
             continue
+        for ob in _observers:
+            ob.tensor_grad(t, g)
         node = t._ctx
         if node is None or t._retains_grad:
             t.grad = g.copy() if t.grad is None else t.grad + g
@@ -339,8 +382,10 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
         in_grads = node.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
-        for p, need, pg in zip(node.parents, node.needs_input_grad, in_grads):
+        for k, (p, need, pg) in enumerate(zip(node.parents, node.needs_input_grad, in_grads)):
             if need and pg is not None:
+                for ob in _observers:
+                    ob.edge_grad(node, k, p, pg)
                 grads.add(p, pg)
         if not retain_graph:
             node.saved_tensors = None

@@ -87,8 +87,8 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Any, eps: float = 
             ok = False
             idx = tuple(int(v) for v in np.argwhere(bad)[0])
             label = f"input {i}" + (f" ({x.name!r})" if x.name else "") + f" of shape {x.shape}"
-            msg = (f"gradcheck: gradient of {label} differs at index {idx}: autograd {analytic[idx]!r}, "
-                   f"finite differences {numeric[idx]!r} ({int(bad.sum())} of {bad.size} elements differ; "
+            msg = (f"gradcheck: gradient of {label} differs at index {idx}: autograd {float(analytic[idx])!r}, "
+                   f"finite differences {float(numeric[idx])!r} ({int(bad.sum())} of {bad.size} elements differ; "
                    f"atol={atol}, rtol={rtol})")
             if raise_exception:
                 raise GradcheckError(msg)

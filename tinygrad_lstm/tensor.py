@@ -125,7 +125,8 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory, as torch's detach)."""
         t = Tensor.__new__(Tensor)
-        t.data, t.grad, t.requires_grad, t.name, t._ctx, t._retains_grad = self.data, None, False, self.name, None, False
+        t.data, t.grad, t.requires_grad, t.name = self.data, None, False, self.name
+        t._ctx, t._retains_grad = None, False
         return t
 
     def named(self, name: str) -> Tensor:
@@ -145,7 +146,7 @@ class Tensor:
         if dt == self.dtype:
             return self
         if dt.kind == "f" and self.requires_grad:
-            return ops.Add.apply(self, Tensor(np.zeros((), dtype=dt)))
+            return ops.Cast.apply(self, dtype=dt)
         return Tensor(self.data.astype(dt))
 
     def float(self) -> Tensor:
@@ -385,7 +386,7 @@ class Tensor:
             return None
         if type(axis) is int and -self.ndim <= axis < self.ndim:  # the common case, fast
             return (axis % self.ndim,)
-        axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+        axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
         out = []
         for a in axes:
             if not isinstance(a, numbers.Integral) or not -self.ndim <= a < builtins.max(self.ndim, 1):
@@ -470,24 +471,27 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = start_dim % self.ndim, end_dim % self.ndim
+        s, e = _one_axis(self, "flatten", start_dim), _one_axis(self, "flatten", end_dim)
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a tensor of shape "
+                             f"{self.shape}")
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
     def transpose(self, *axes: Any) -> Tensor:
-        """No arguments: reverse the axes (numpy). Two ints: swap those two axes (torch). Else a permutation."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        """No arguments: reverse the axes (numpy). Two ints: swap those two axes (torch). Else a permutation,
+        as numpy (a tuple is always a permutation: ``x.transpose((0, 1))`` of a 2-D tensor changes nothing)."""
+        packed = len(axes) == 1 and isinstance(axes[0], (tuple, list))
+        if packed:
             axes = tuple(axes[0])
         if not axes:
             perm = tuple(range(self.ndim))[::-1]
-        elif len(axes) == 2 and self.ndim != 2:
+        elif len(axes) == 2 and not packed:  # x.transpose(0, 1) swaps, also on a 2-D tensor (as torch)
             a, b = (_one_axis(self, "transpose", x) for x in axes)
             p = list(range(self.ndim))
             p[a], p[b] = p[b], p[a]
             perm = tuple(p)
         else:
             perm = tuple(_one_axis(self, "transpose", a) for a in axes)
-            if len(axes) == 2 and self.ndim == 2 and perm[0] == perm[1]:
-                return self
             if sorted(perm) != list(range(self.ndim)):
                 raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of a "
                                  f"tensor of shape {self.shape}")
@@ -539,8 +543,10 @@ class Tensor:
         # like torch: axes that are not of size 1 are left alone
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1)))
 
-    def unsqueeze(self, axis: int, *, dim: int | None = None) -> Tensor:
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         axis = dim if dim is not None else axis
+        if axis is None:
+            raise TypeError("unsqueeze: give the position of the new axis (axis= or dim=)")
         if not -self.ndim - 1 <= axis <= self.ndim:
             raise ValueError(f"unsqueeze: axis {axis} is out of range for a tensor of shape {self.shape} "
                              f"(valid: {-self.ndim - 1}..{self.ndim})")
@@ -553,11 +559,10 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         index = _normalize_index(index)
         try:
-            self.data[index]  # validate here, for an error that names the op and shape
-        except (IndexError, ValueError, TypeError) as e:
+            return ops.GetItem.apply(self, index=index)
+        except (IndexError, ValueError, TypeError) as e:  # an error that names the op and the shape
             raise IndexError(f"getitem: index {_show_index(index)} is invalid for a tensor of shape {self.shape}: "
                              f"{e}") from None
-        return ops.GetItem.apply(self, index=index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if self.requires_grad and autograd.is_grad_enabled():

@@ -173,8 +173,10 @@ class Module:
                 p.grad[...] = 0
 
     def train(self, mode: bool = True) -> Module:
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        # through each child's own train(), as torch does, so that an override (RNNBase's cells) is reached
+        object.__setattr__(self, "training", mode)
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self) -> Module:

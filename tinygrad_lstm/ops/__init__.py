@@ -10,6 +10,7 @@
 from .elementwise import (
     Abs,
     Add,
+    Cast,
     Clip,
     Div,
     Exp,
@@ -32,7 +33,7 @@ from .reduce import Max, Mean, Min, Sum
 from .softmax import LogSoftmax, LogSumExp, Softmax
 
 __all__ = [
-    "Abs", "Add", "Clip", "Concat", "Div", "Exp", "Expand", "GetItem", "Log", "LogSoftmax", "LogSumExp", "MatMul",
-    "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape", "Sigmoid", "Softmax",
-    "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose", "Where",
+    "Abs", "Add", "Cast", "Clip", "Concat", "Div", "Exp", "Expand", "GetItem", "Log", "LogSoftmax", "LogSumExp",
+    "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape", "Sigmoid",
+    "Softmax", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose", "Where",
 ]

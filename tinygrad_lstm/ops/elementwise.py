@@ -80,6 +80,16 @@ class Pow(Function):
         return gx, gy
 
 
+class Cast(Function):
+    """z = x in another floating dtype     dz/dx = 1   (the engine casts the gradient to x's dtype)"""
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g
+
+
 class Neg(Function):
     """z = -x             dz/dx = -1"""
 

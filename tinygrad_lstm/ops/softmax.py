@@ -45,7 +45,8 @@ class LogSumExp(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         m = _safe_max(x, axis)
-        z = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+        with np.errstate(divide="ignore"):  # a row all -inf: log 0 = -inf, as torch
+            z = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
         self.save_for_backward(x, z)
         if keepdims:
             return z
