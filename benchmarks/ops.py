@@ -12,18 +12,21 @@ ratio columns (ours / torch), measured seconds apart, rather than the absolute t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
 import sys
 import timeit
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import numpy as np
 
 PrintFn = Callable[..., None]
 
-TARGET_US = 3.0  # a recorded op should cost at most this (torch: ~2.5 µs)
+TARGET_US = 3.0  # a recorded op should cost at most this on a quiet machine, where torch takes ~2.5 µs
+TARGET_RATIO = 1.2  # the same target as a ratio to torch, which survives a loaded machine
 
 # name, our statement, torch statement, raw numpy statement. `a`, `b` are 2x2 float32 in each namespace.
 OPS: list[tuple[str, str, str, str]] = [
@@ -46,24 +49,45 @@ ROUND_TRIP = (
 )
 
 
+def _calibrated(stmt: str, namespace: dict, min_seconds: float) -> tuple[timeit.Timer, int]:
+    """A timer for `stmt`, warmed up, and a loop count that runs for >= `min_seconds`."""
+    timer = timeit.Timer(stmt, globals=namespace)
+    with _context(namespace):
+        for _ in range(3):  # warm-up: first calls compile numba kernels, fill caches
+            timer.timeit(1)
+        number = 1
+        while True:  # as timeit.autorange, with a shorter floor
+            t = timer.timeit(number)
+            if t >= min_seconds:
+                return timer, number
+            number = max(number * 2, int(number * min_seconds / max(t, 1e-9) * 1.2))
+
+
+def _context(namespace: dict) -> AbstractContextManager:
+    """Where to run a namespace's statements: inside `with backend(name)` for ours, as is for the others."""
+    return namespace.get("__context__") or contextlib.nullcontext()
+
+
 def time_us(stmt: str, namespace: dict, repeats: int = 7, min_seconds: float = 0.01) -> float:
     """Median over `repeats` of the time per call of `stmt`, in µs; each repeat loops for >= `min_seconds`."""
-    timer = timeit.Timer(stmt, globals=namespace)
-    for _ in range(3):  # warm-up: first calls compile numba kernels, fill caches
-        timer.timeit(1)
-    number = 1
-    while True:  # as timeit.autorange, with a shorter floor
-        t = timer.timeit(number)
-        if t >= min_seconds:
-            break
-        number = max(number * 2, int(number * min_seconds / max(t, 1e-9) * 1.2))
-    runs = [timer.timeit(number) / number for _ in range(repeats)]
-    return statistics.median(runs) * 1e6
+    return time_row({"x": (stmt, namespace)}, repeats, min_seconds)["x"]
+
+
+def time_row(cases: dict[str, tuple[str, dict]], repeats: int = 7, min_seconds: float = 0.01) -> dict[str, float]:
+    """Time several (statement, namespace) cases with their repeats interleaved, so that a burst of load on a
+    shared machine hits every column alike; returns the median µs per call of each."""
+    timers = {k: _calibrated(stmt, ns, min_seconds) for k, (stmt, ns) in cases.items()}
+    runs: dict[str, list[float]] = {k: [] for k in cases}
+    for _ in range(repeats):
+        for k, (timer, number) in timers.items():
+            with _context(cases[k][1]):
+                runs[k].append(timer.timeit(number) / number)
+    return {k: statistics.median(v) * 1e6 for k, v in runs.items()}
 
 
 def _ours_namespaces(print_fn: PrintFn = print) -> dict[str, dict]:
     """One namespace per importable backend, holding our `a`, `b` (both requires_grad)."""
-    from tinygrad_lstm import Tensor, kernels
+    from tinygrad_lstm import Tensor, backend, kernels
 
     rs = np.random.default_rng(0)
     a0 = rs.standard_normal((2, 2)).astype(np.float32)
@@ -75,7 +99,8 @@ def _ours_namespaces(print_fn: PrintFn = print) -> dict[str, dict]:
         except Exception as e:  # a backend that does not import is reported, not fatal
             print_fn(f"  (backend {name!r} unavailable: {type(e).__name__}: {e})")
             continue
-        out[name] = {"np": np, "a": Tensor(a0, requires_grad=True), "b": Tensor(b0, requires_grad=True)}
+        out[name] = {"np": np, "a": Tensor(a0, requires_grad=True), "b": Tensor(b0, requires_grad=True),
+                     "__context__": backend(name)}
     return out
 
 
@@ -113,6 +138,8 @@ def environment(print_fn: PrintFn = print) -> None:
     blas_env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
                 if k in os.environ}
     print_fn(f"BLAS thread env: {blas_env or 'unset (library default)'}")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print_fn(f"load average (1, 5, 15 min): {load}  (above {os.cpu_count()} the machine is shared: trust ratios only)")
 
 
 def overhead_table(print_fn: PrintFn = print, repeats: int = 7) -> dict[str, dict[str, float]]:
@@ -141,31 +168,31 @@ def overhead_table(print_fn: PrintFn = print, repeats: int = 7) -> dict[str, dic
         label, ours_stmt, torch_stmt, np_stmt = row
         if row is ROUND_TRIP:
             print_fn("")
-        r: dict[str, float] = {}
-        for name, ns in ours.items():
-            from tinygrad_lstm import backend
-
-            with backend(name):
-                r[f"ours[{name}]"] = time_us(ours_stmt, ns, repeats)
+        cases = {f"ours[{name}]": (ours_stmt, ns) for name, ns in ours.items()}
         if tns:
-            r["torch"] = time_us(torch_stmt, tns, repeats)
-        r["numpy"] = time_us(np_stmt, nns, repeats)
+            cases["torch"] = (torch_stmt, tns)
+        cases["numpy"] = (np_stmt, nns)
+        r = time_row(cases, repeats)
         results[label] = r
         cells = "".join(f"{r[c]:>14.2f}" for c in cols)
         if tns:
             cells += "".join(f"{r[f'ours[{n}]'] / r['torch']:>13.2f}x" for n in ours)
         print_fn(f"{label:<{w0}}" + cells)
 
-    # summary: the recorded single ops against the target
+    # summary: the recorded single ops against the target. On a loaded machine every absolute time inflates, so
+    # the verdict uses the ratio to torch measured alongside (target 3 µs where torch takes ~2.5: <= 1.2x).
     for name in ours:
         col = f"ours[{name}]"
-        per_op = [results[r[0]][col] for r in OPS]
-        over = [r[0] for r in OPS if results[r[0]][col] > TARGET_US]
-        msg = (f"ours[{name}]: median recorded op {statistics.median(per_op):.2f} µs "
-               f"(target <= {TARGET_US:g} µs); over target: {', '.join(over) or 'none'}")
+        msg = f"ours[{name}]: median recorded op {statistics.median(results[r[0]][col] for r in OPS):.2f} µs"
         if tns:
-            tmed = statistics.median(results[r[0]]["torch"] for r in OPS)
-            msg += f"; torch median {tmed:.2f} µs"
+            ratios = {r[0]: results[r[0]][col] / results[r[0]]["torch"] for r in OPS}
+            over = [f"{k} ({v:.1f}x)" for k, v in ratios.items() if v > TARGET_RATIO]
+            msg += (f", torch {statistics.median(results[r[0]]['torch'] for r in OPS):.2f} µs, median ratio "
+                    f"{statistics.median(ratios.values()):.2f}x; over {TARGET_RATIO:g}x torch: "
+                    f"{', '.join(over) or 'none'}")
+        else:
+            over = [r[0] for r in OPS if results[r[0]][col] > TARGET_US]
+            msg += f"; over {TARGET_US:g} µs: {', '.join(over) or 'none'}"
         print_fn(msg)
     print_fn("numpy's round trip is the same arithmetic written by hand (no graph); "
              "its numpy sigmoid is 1/(1+exp(-a)).")
