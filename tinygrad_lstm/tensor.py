@@ -7,6 +7,7 @@ Ops are methods (``x.tanh()``) and operators (``x * y``); each calls one `Functi
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -457,6 +458,8 @@ class Tensor:
     # ----- shape ------------------------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
         shape = Tensor._shape(shape)
+        if shape == self.data.shape:
+            return self
         try:
             new = _reshape_target(self.shape, shape)
         except ValueError as e:
@@ -611,10 +614,11 @@ class Tensor:
         if k1 != k2:
             raise ValueError(f"matmul: cannot multiply shapes {a} and {b}: the last axis of the first ({k1}) must "
                              f"equal the {'only' if len(b) == 1 else 'second-to-last'} axis of the second ({k2})")
-        try:
-            np.broadcast_shapes(a[:-2], b[:-2])
-        except ValueError:
-            raise ValueError(f"matmul: the batch axes of shapes {a} and {b} do not broadcast") from None
+        if len(a) > 2 or len(b) > 2:
+            try:
+                np.broadcast_shapes(a[:-2], b[:-2])
+            except ValueError:
+                raise ValueError(f"matmul: the batch axes of shapes {a} and {b} do not broadcast") from None
         return ops.MatMul.apply(self, other)
 
     dot = matmul
@@ -658,12 +662,12 @@ def _one_axis(t: Tensor, op: str, axis: Any) -> int:
 
 
 def _reshape_target(shape: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...]:
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if builtins.sum(1 for n in new if n == -1) > 1:
         raise ValueError("only one axis may be -1")
     if any(n < -1 for n in new):
         raise ValueError("sizes must be non-negative or -1")
-    known = int(np.prod([n for n in new if n != -1]))
+    known = math.prod(n for n in new if n != -1)
     if -1 in new:
         if known == 0 or size % known:
             raise ValueError(f"{size} elements do not divide into axes of {known}")
