@@ -471,6 +471,12 @@ class Tensor:
 
     view = reshape
 
+    def contiguous(self) -> Tensor:
+        """This tensor laid out row-major in memory: itself if it already is, else a copy (gradients flow)."""
+        if self.data.flags.c_contiguous:
+            return self
+        return ops.Contiguous.apply(self)
+
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
             return self.reshape(1)

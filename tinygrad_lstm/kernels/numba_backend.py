@@ -32,7 +32,8 @@ PAR_MIN_CHEAP = 65_536  # relu, sqrt, backward kernels: memory bound, ~0.1 ns/el
 # only pays when it can use all threads.
 ARITH_MIN = 65_536
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_FLOATS = (_F32, _F64)
 
 
 def _jit(fn: Callable | None = None, **options) -> Callable:
@@ -101,14 +102,14 @@ def _sigmoid64(x):
 
 
 # ---------------------------------------------------------------- loops
-# A kernel walks rows r0..r1: row i of an input is x[i*xs : i*xs + cols] of its flat source, row i of the
-# output is out[i*cols : (i+1)*cols]. A contiguous array is one row (one per thread when parallel); a column
-# slice a[:, j:k] keeps its own rows, read in place from the parent's memory. Inner loops run over contiguous
-# memory, so LLVM vectorizes them. Related ops share a kernel, picked by an op code outside the inner loop:
-# fewer functions to compile (each parallel kernel takes ~0.5-1 s).
-# The `*_par` drivers hand each of `parts` threads a block of rows (the thread count is an argument because
-# `numba.get_num_threads()` inside a kernel makes it uncacheable). (A parallel kernel cannot take the row kernel as an
-# argument: numba does not cache functions with function arguments.)
+# Each `*_rows` kernel walks rows r0..r1. Row i of an input is x[i*xs : i*xs + cols] of its flat source, row i
+# of the output is out[i*cols : (i+1)*cols]. A contiguous array is one row (one per thread when parallel); a
+# column slice a[:, j:k] keeps its rows and is read in place from the parent's memory. Inner loops run over
+# contiguous memory, so LLVM vectorizes them.
+# Related ops share a kernel, chosen by an op code outside the inner loop: fewer functions to compile (0.5-1 s
+# each). The `*_par` drivers give each of `parts` threads a block of rows. They are spelled out per kernel
+# because numba does not cache functions that take a function argument, and the thread count is an argument
+# because calling numba.get_num_threads() inside a kernel makes it uncacheable.
 
 _TANH, _SIGMOID, _RELU, _SQRT = 0, 1, 2, 3
 _ADD, _SUB, _MUL, _DIV = 0, 1, 2, 3
@@ -223,7 +224,7 @@ def _offset(owner, x):
 def _rows(x: np.ndarray) -> tuple[np.ndarray, int]:
     """(flat, step): row i of 2-D `x` is flat[i*step : i*step + x.shape[1]]. Copies only if rows are strided."""
     if x.flags.c_contiguous:
-        return x.reshape(-1), x.shape[1]
+        return x.ravel(), x.shape[1]
     owner = x.base
     if (
         x.strides[1] == x.itemsize  # contiguous rows (a column slice), in a parent that owns contiguous memory
@@ -238,42 +239,48 @@ def _rows(x: np.ndarray) -> tuple[np.ndarray, int]:
         step = x.strides[0] // x.itemsize
         start = _offset(flat, x)
         return flat[start : start + (x.shape[0] - 1) * step + x.shape[1]], step
-    return np.ascontiguousarray(x).reshape(-1), x.shape[1]
+    return np.ascontiguousarray(x).ravel(), x.shape[1]
 
 
-def _sources(parallel: bool, *arrays: np.ndarray) -> tuple[int, list[tuple[np.ndarray, int]]]:
-    """Row layout shared by same-shaped `arrays`: (cols, [(flat, step) per array]), see the loops above."""
-    if arrays[0].ndim == 2 and not all(a.flags.c_contiguous for a in arrays):
-        return arrays[0].shape[1], [_rows(a) for a in arrays]
-    n = arrays[0].size  # contiguous (or copied) data: one row per thread
-    cols = -(-n // numba.get_num_threads()) if parallel else n
-    return cols, [(np.ascontiguousarray(a).reshape(-1), cols) for a in arrays]
+def _layout(parallel: bool, *arrays: np.ndarray) -> tuple[int, list[np.ndarray | int]]:
+    """(cols, [flat, step, flat, step, ...]): the row layout of same-shaped `arrays` (see the loops above)."""
+    first = arrays[0]
+    if first.ndim == 2 and not all(a.flags.c_contiguous for a in arrays):  # keep rows: slices stay in place
+        return first.shape[1], [v for a in arrays for v in _rows(a)]
+    cols = -(-first.size // numba.get_num_threads()) if parallel else first.size  # one row per thread
+    return cols, [v for a in arrays for v in (np.ascontiguousarray(a).ravel(), cols)]
 
 
 def _unary(rows_k: Callable, par_k: Callable, op: int, x: np.ndarray, par_min: int) -> np.ndarray:
-    out = np.empty(x.shape, x.dtype)
-    if x.size:
-        parallel = x.size >= par_min
-        cols, [(src, step)] = _sources(parallel, x)
-        rows = -(-x.size // cols)
-        if parallel:
-            par_k(op, src, step, out.reshape(-1), cols, rows, numba.get_num_threads())
-        else:
-            rows_k(op, src, step, out.reshape(-1), cols, 0, rows)
-    return out
+    n = x.size
+    out = np.empty(n, x.dtype)
+    if n == 0:
+        return out.reshape(x.shape)
+    if n >= par_min:
+        cols, src = _layout(True, x)
+        par_k(op, *src, out, cols, -(-n // cols), numba.get_num_threads())
+    elif x.flags.c_contiguous:  # the common small case, kept short: Python overhead is most of its cost
+        rows_k(op, x.ravel(), n, out, n, 0, 1)
+    else:
+        cols, src = _layout(False, x)
+        rows_k(op, *src, out, cols, 0, n // cols)
+    return out.reshape(x.shape)
 
 
 def _binary(rows_k: Callable, par_k: Callable, op: int, a: np.ndarray, b: np.ndarray, par_min: int) -> np.ndarray:
-    out = np.empty(a.shape, a.dtype)
-    if a.size:
-        parallel = a.size >= par_min
-        cols, [(sa, ta), (sb, tb)] = _sources(parallel, a, b)
-        rows = -(-a.size // cols)
-        if parallel:
-            par_k(op, sa, ta, sb, tb, out.reshape(-1), cols, rows, numba.get_num_threads())
-        else:
-            rows_k(op, sa, ta, sb, tb, out.reshape(-1), cols, 0, rows)
-    return out
+    n = a.size
+    out = np.empty(n, a.dtype)
+    if n == 0:
+        return out.reshape(a.shape)
+    if n >= par_min:
+        cols, src = _layout(True, a, b)
+        par_k(op, *src, out, cols, -(-n // cols), numba.get_num_threads())
+    elif a.flags.c_contiguous and b.flags.c_contiguous:
+        rows_k(op, a.ravel(), n, b.ravel(), n, out, n, 0, 1)
+    else:
+        cols, src = _layout(False, a, b)
+        rows_k(op, *src, out, cols, 0, n // cols)
+    return out.reshape(a.shape)
 
 
 def _is_float(x: np.ndarray) -> bool:
@@ -292,15 +299,15 @@ matmul = _ref.matmul  # BLAS through numpy; numba's own `@` needs scipy
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
-    if isinstance(x, np.ndarray) and x.dtype == np.float32:
+    if isinstance(x, np.ndarray) and x.dtype == _F32:
         return _unary(_act32_rows, _act32_par, _TANH, x, PAR_MIN_ACT32)
     return _ref.tanh(x)  # float64: numpy's SIMD tanh is exact and 6x faster than libm's expm1 per element
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    if isinstance(x, np.ndarray) and x.dtype == np.float32:
+    if isinstance(x, np.ndarray) and x.dtype == _F32:
         return _unary(_act32_rows, _act32_par, _SIGMOID, x, PAR_MIN_ACT32)
-    if isinstance(x, np.ndarray) and x.dtype == np.float64:
+    if isinstance(x, np.ndarray) and x.dtype == _F64:
         return _unary(_sigmoid64_rows, _sigmoid64_par, _SIGMOID, x, PAR_MIN_SIG64)
     return _ref.sigmoid(x)
 

@@ -14,6 +14,7 @@ sequence's state stays unchanged and its outputs are zero.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -130,25 +131,26 @@ class RNNBase(Module):
         outputs: list[Tensor | None] = [None] * T
         steps = range(T - 1, -1, -1) if reverse else range(T)
         zero = None
-        for t in steps:
-            with autograd.scope(autograd.ScopeEntry("step", f"t={t}", "", t)):
-                if hoist:
-                    with autograd.scope(cell._scope_entry()):
-                        new = cell.step(xs[t], state)
-                else:
-                    new = cell(xs[t], state)
-                h = RNNCellBase.output(new) if not isinstance(new, Tensor) else new
-                if masks is not None:  # past its length a sequence keeps its state and outputs zeros
-                    m = masks[t]
-                    if isinstance(new, tuple):
-                        new = tuple(where(m, a, b) for a, b in zip(new, state))
+        with cell.unrolling() if hoist else contextlib.nullcontext():
+            for t in steps:
+                with autograd.scope(autograd.ScopeEntry("step", f"t={t}", "", t)):
+                    if hoist:
+                        with autograd.scope(cell._scope_entry()):
+                            new = cell.step(xs[t], state)
                     else:
-                        new = where(m, new, state)
-                    if zero is None:
-                        zero = Tensor(np.zeros((), dtype=h.dtype))
-                    h = where(m, h, zero)
-            state = new
-            outputs[t] = h
+                        new = cell(xs[t], state)
+                    h = RNNCellBase.output(new) if not isinstance(new, Tensor) else new
+                    if masks is not None:  # past its length a sequence keeps its state and outputs zeros
+                        m = masks[t]
+                        if isinstance(new, tuple):
+                            new = tuple(where(m, a, b) for a, b in zip(new, state))
+                        else:
+                            new = where(m, new, state)
+                        if zero is None:
+                            zero = Tensor(np.zeros((), dtype=h.dtype))
+                        h = where(m, h, zero)
+                state = new
+                outputs[t] = h
         return stack(outputs, axis=0), state
 
     def _masks(self, lengths: Any, T: int, B: int, unbatched: bool) -> list[Tensor] | None:

@@ -28,12 +28,12 @@ from .elementwise import (
     Where,
 )
 from .matmul import MatMul
-from .movement import Concat, Expand, GetItem, Reshape, Stack, Transpose
+from .movement import Concat, Contiguous, Expand, GetItem, Reshape, Stack, Transpose
 from .reduce import Max, Mean, Min, Sum
 from .softmax import LogSoftmax, LogSumExp, Softmax
 
 __all__ = [
-    "Abs", "Add", "Cast", "Clip", "Concat", "Div", "Exp", "Expand", "GetItem", "Log", "LogSoftmax", "LogSumExp",
-    "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape", "Sigmoid",
-    "Softmax", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose", "Where",
+    "Abs", "Add", "Cast", "Clip", "Concat", "Contiguous", "Div", "Exp", "Expand", "GetItem", "Log", "LogSoftmax",
+    "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape",
+    "Sigmoid", "Softmax", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose", "Where",
 ]
