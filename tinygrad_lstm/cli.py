@@ -108,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     g.add_argument("--hidden-size", type=int, default=4)
     g.add_argument("--batch", type=int, default=2)
     g.set_defaults(fn=gradcheck_cmd)
+    from .viz.cli import add_graph_parser
+
+    add_graph_parser(sub)
     sub.add_parser("bench", help="benchmark tables against numpy and PyTorch").set_defaults(fn=bench)
     args = ap.parse_args(argv)
     if not getattr(args, "fn", None):
