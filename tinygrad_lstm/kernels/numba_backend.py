@@ -24,12 +24,13 @@ from . import numpy_backend as _ref
 
 NAME = "numba"
 
-# Below these sizes a serial kernel wins: starting the thread team costs ~2-3 µs.
-PAR_MIN_ACT32 = 16_384  # float32 tanh/sigmoid (rational approximation, ~0.3 ns/element serial)
-PAR_MIN_SIG64 = 4_096  # float64 sigmoid (one libm exp per element, ~4 ns/element)
-PAR_MIN_CHEAP = 65_536  # relu, sqrt, backward kernels: memory bound, ~0.1 ns/element serial
-# Same-shape add/sub/mul/div: numpy's single-threaded loop is as fast as a serial njit loop; the numba kernel
-# only pays when it can use all threads.
+# Sizes (elements) from which a kernel runs on all threads; starting them costs ~2-3 µs. Each sits above the
+# measured serial/parallel crossover, where the parallel kernel is already clearly faster.
+PAR_MIN_ACT32 = 16_384  # float32 tanh/sigmoid, ~0.3 ns/element serially (crossover ~10k)
+PAR_MIN_SIG64 = 4_096  # float64 sigmoid, one libm exp per element, ~4 ns (crossover ~1-2k)
+PAR_MIN_CHEAP = 65_536  # relu, sqrt, fused backward: memory bound, ~0.1 ns/element (crossover ~30k)
+# add/sub/mul/div below this go to numpy, whose loop is as fast as a serial njit one; above, all threads.
+# (float32 tanh below PAR_MIN_ACT32 goes to numpy too: its SIMD tanh is as fast as the serial kernel.)
 ARITH_MIN = 65_536
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -242,12 +243,12 @@ def _rows(x: np.ndarray) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(x).ravel(), x.shape[1]
 
 
-def _layout(parallel: bool, *arrays: np.ndarray) -> tuple[int, list[np.ndarray | int]]:
+def _layout(parts: int, *arrays: np.ndarray) -> tuple[int, list[np.ndarray | int]]:
     """(cols, [flat, step, flat, step, ...]): the row layout of same-shaped `arrays` (see the loops above)."""
     first = arrays[0]
     if first.ndim == 2 and not all(a.flags.c_contiguous for a in arrays):  # keep rows: slices stay in place
         return first.shape[1], [v for a in arrays for v in _rows(a)]
-    cols = -(-first.size // numba.get_num_threads()) if parallel else first.size  # one row per thread
+    cols = -(-first.size // parts)  # contiguous (or copied): one row per thread
     return cols, [v for a in arrays for v in (np.ascontiguousarray(a).ravel(), cols)]
 
 
@@ -256,13 +257,13 @@ def _unary(rows_k: Callable, par_k: Callable, op: int, x: np.ndarray, par_min: i
     out = np.empty(n, x.dtype)
     if n == 0:
         return out.reshape(x.shape)
-    if n >= par_min:
-        cols, src = _layout(True, x)
-        par_k(op, *src, out, cols, -(-n // cols), numba.get_num_threads())
+    if n >= par_min and (parts := numba.get_num_threads()) > 1:  # NUMBA_NUM_THREADS=1: always serial
+        cols, src = _layout(parts, x)
+        par_k(op, *src, out, cols, -(-n // cols), parts)
     elif x.flags.c_contiguous:  # the common small case, kept short: Python overhead is most of its cost
         rows_k(op, x.ravel(), n, out, n, 0, 1)
     else:
-        cols, src = _layout(False, x)
+        cols, src = _layout(1, x)
         rows_k(op, *src, out, cols, 0, n // cols)
     return out.reshape(x.shape)
 
@@ -272,13 +273,13 @@ def _binary(rows_k: Callable, par_k: Callable, op: int, a: np.ndarray, b: np.nda
     out = np.empty(n, a.dtype)
     if n == 0:
         return out.reshape(a.shape)
-    if n >= par_min:
-        cols, src = _layout(True, a, b)
-        par_k(op, *src, out, cols, -(-n // cols), numba.get_num_threads())
+    if n >= par_min and (parts := numba.get_num_threads()) > 1:
+        cols, src = _layout(parts, a, b)
+        par_k(op, *src, out, cols, -(-n // cols), parts)
     elif a.flags.c_contiguous and b.flags.c_contiguous:
         rows_k(op, a.ravel(), n, b.ravel(), n, out, n, 0, 1)
     else:
-        cols, src = _layout(False, a, b)
+        cols, src = _layout(1, a, b)
         rows_k(op, *src, out, cols, 0, n // cols)
     return out.reshape(a.shape)
 
@@ -299,9 +300,11 @@ matmul = _ref.matmul  # BLAS through numpy; numba's own `@` needs scipy
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
-    if isinstance(x, np.ndarray) and x.dtype == _F32:
+    if isinstance(x, np.ndarray) and x.dtype == _F32 and x.size >= PAR_MIN_ACT32:
         return _unary(_act32_rows, _act32_par, _TANH, x, PAR_MIN_ACT32)
-    return _ref.tanh(x)  # float64: numpy's SIMD tanh is exact and 6x faster than libm's expm1 per element
+    # Smaller float32: numpy's SIMD tanh is as fast as the serial rational kernel (0.36 vs 0.32 ns/element) and
+    # has less call overhead. float64: numpy's tanh is exact and 6x faster than libm's expm1 per element.
+    return _ref.tanh(x)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
