@@ -183,7 +183,7 @@ def plot_history(history: Any, path: PathLike, *, title: str | None = None, xlab
         base = k[4:] if k.startswith("val_") else k
         groups.setdefault(base, []).append(k)
     names = sorted(groups, key=lambda b: (b != "loss", list(h).index(groups[b][0])))
-    fig = new_figure(figsize=(5.2 * len(names), 4.2))
+    fig = new_figure(figsize=(5.2 * len(names), 4.2), layout="constrained")
     from matplotlib.ticker import MaxNLocator
 
     axes = fig.subplots(1, len(names), squeeze=False)[0]
