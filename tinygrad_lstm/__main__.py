@@ -1,6 +1,8 @@
 """`python -m tinygrad_lstm ...` runs the command-line tool."""
 
+import sys
+
 from .cli import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

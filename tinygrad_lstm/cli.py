@@ -54,6 +54,46 @@ def _call_with(cell, values, x, state):
             object.__setattr__(cell, n, p)
 
 
+def _examples_dir() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def _example_names() -> list[str]:
+    import os
+
+    d = _examples_dir()
+    if not os.path.isdir(d):
+        return []
+    return sorted(f[:-3] for f in os.listdir(d) if f.endswith(".py") and not f.startswith("_"))
+
+
+def train(args: argparse.Namespace) -> int:
+    """Run examples/<name>.py with the remaining arguments (e.g. `train digits_lstm --quick`)."""
+    import os
+    import runpy
+
+    names = _example_names()
+    name = args.example[:-3] if args.example.endswith(".py") else args.example
+    if name not in names:
+        where = _examples_dir()
+        known = ", ".join(names) if names else f"none found (the scripts live in {where} of a source checkout)"
+        print(f"tinygrad-lstm train: unknown example {args.example!r}; known: {known}", file=sys.stderr)
+        return 2
+    path = os.path.join(_examples_dir(), name + ".py")
+    saved_argv, saved_path = sys.argv, list(sys.path)
+    sys.argv = [path, *args.rest]
+    sys.path.insert(0, _examples_dir())  # as `python examples/NAME.py` would: the scripts share _common.py
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        sys.argv, sys.path[:] = saved_argv, saved_path
+    return 0
+
+
 def bench(args: argparse.Namespace) -> int:
     import runpy
 
@@ -82,6 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .viz.cli import add_graph_parser
 
     add_graph_parser(sub)
+    t = sub.add_parser("train", help="run an example training script: train EXAMPLE [its options]",
+                       description="Run examples/EXAMPLE.py; the options after EXAMPLE go to the script "
+                                   f"(e.g. --quick, --help). Examples: {', '.join(_example_names()) or 'none'}")
+    t.add_argument("example")
+    t.add_argument("rest", nargs=argparse.REMAINDER)
+    t.set_defaults(fn=train)
     sub.add_parser("bench", help="benchmark tables against numpy and PyTorch").set_defaults(fn=bench)
     args = ap.parse_args(argv)
     if not getattr(args, "fn", None):
