@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m tinygrad_lstm demo
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m tinygrad_lstm demo
 
 test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
