@@ -2,15 +2,17 @@
 
     python -m benchmarks.kernels
 
-Elementwise kernels at 1e3..1e6 elements (median µs per call), the LSTM's gate case (a column slice of the gate
-matrix), and matmul at LSTM shapes (GFLOP/s). torch runs on 2 threads, as numba does on this machine. On a
-shared machine read the ratio columns, measured seconds apart, rather than absolute times.
+Tables: elementwise kernels at 1e3..1e6 elements (median µs per call); the LSTM's gate case (a column slice of
+the gate matrix); a parallel kernel right after a matmul; matmul at LSTM shapes (GFLOP/s). torch runs on 2
+threads, as numba does on this machine. On a shared machine read the ratio columns, measured seconds apart,
+rather than absolute times.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import time
 import timeit
 from collections.abc import Callable
 
@@ -33,6 +35,12 @@ def time_us(fn: Callable[[], object], repeats: int = 15, min_seconds: float = 2e
     while (t := timeit.timeit(fn, number=number)) < min_seconds:
         number = max(number * 2, int(number * min_seconds / max(t, 1e-9) * 1.2))
     return statistics.median(timeit.repeat(fn, number=number, repeat=repeats)) / number * 1e6
+
+
+def settle(seconds: float = 0.02) -> None:
+    """Let other thread pools go idle before timing: numpy's OpenBLAS threads spin ~0.1 s after a matmul, and
+    OpenMP threads (numba, torch) a little after each parallel region; a spinning pool slows the next one."""
+    time.sleep(seconds)
 
 
 def _torch():
@@ -94,7 +102,11 @@ def elementwise_table(print_fn: PrintFn = print, torch=None) -> list[dict]:
     for i, (name, *_) in enumerate(per_size[SIZES[0]]):
         for n in SIZES:
             _, f_np, f_nb, f_th = per_size[n][i]
-            t_np, t_nb = time_us(f_np), time_us(f_nb)
+            settle()
+            t_np = time_us(f_np)
+            settle()
+            t_nb = time_us(f_nb)
+            settle()
             t_th = time_us(f_th) if f_th else None
             rows.append({"kernel": name, "n": n, "numpy_us": t_np, "numba_us": t_nb, "torch_us": t_th})
             print_fn(f"{name:<17}{n:>10,}{_us(t_np)}{_us(t_nb)}{_us(t_th)}{t_nb / t_np:12.2f}{_ratio(t_nb, t_th):>12}")
@@ -110,10 +122,13 @@ def gate_slice_table(print_fn: PrintFn = print, torch=None) -> list[dict]:
         a = np.random.default_rng(1).standard_normal((B, 4 * H)).astype(np.float32)
         gate = a[:, H : 2 * H]
         for name in ("sigmoid", "tanh"):
+            settle()
             t_np = time_us(lambda n=name, g=gate: getattr(numpy_backend, n)(g))
+            settle()
             t_nb = time_us(lambda n=name, g=gate: getattr(numba_backend, n)(g))
             t_th = None
             if torch is not None:
+                settle()
                 tg = torch.from_numpy(a)[:, H : 2 * H]
                 t_th = time_us(lambda n=name, tg=tg: getattr(torch, n)(tg))
             rows.append({"kernel": name, "B": B, "H": H, "numpy_us": t_np, "numba_us": t_nb, "torch_us": t_th})
@@ -122,6 +137,33 @@ def gate_slice_table(print_fn: PrintFn = print, torch=None) -> list[dict]:
                 f"{_ratio(t_nb, t_th):>12}"
             )
     return rows
+
+
+def after_matmul_table(print_fn: PrintFn = print, torch=None) -> list[dict]:
+    """A matmul, then sigmoid of 1e6 float32 elements: the numba kernel on all threads, then on one."""
+    rng = np.random.default_rng(3)
+    h, w = rng.standard_normal((64, 128)).astype(np.float32), rng.standard_normal((128, 512)).astype(np.float32)
+    x = rng.standard_normal(1_000_000).astype(np.float32)
+    print_fn("\nmatmul 64x128 @ 128x512, then sigmoid of 1e6 float32 elements, median µs per pair")
+    threads = numba.get_num_threads()
+    rows = [("sigmoid alone, numba", lambda: numba_backend.sigmoid(x), threads)]
+    rows += [("matmul + sigmoid, numba", lambda: (h @ w, numba_backend.sigmoid(x)), t) for t in (threads, 1)]
+    if torch is not None:
+        th, tw, tx = torch.from_numpy(h), torch.from_numpy(w), torch.from_numpy(x)
+        rows.append(("matmul + sigmoid, torch", lambda: (th @ tw, torch.sigmoid(tx)), None))
+    out = []
+    for name, fn, t in rows:
+        if t is not None:
+            numba.set_num_threads(t)
+        try:
+            settle(0.3)
+            us = time_us(fn)
+        finally:
+            numba.set_num_threads(threads)
+        label = f"{name} ({t} thread{'s' if t != 1 else ''})" if t else name
+        out.append({"case": label, "us": us})
+        print_fn(f"{label:<40}{us:10.1f}")
+    return out
 
 
 def matmul_table(print_fn: PrintFn = print, torch=None) -> list[dict]:
@@ -133,9 +175,11 @@ def matmul_table(print_fn: PrintFn = print, torch=None) -> list[dict]:
     for m, k, n in MATMUL_SHAPES:
         a, b = rng.standard_normal((m, k)).astype(np.float32), rng.standard_normal((k, n)).astype(np.float32)
         flop = 2.0 * m * k * n
+        settle()
         g_np = flop / time_us(lambda a=a, b=b: numba_backend.matmul(a, b)) / 1e3
         g_th = None
         if torch is not None:
+            settle(0.3)  # OpenBLAS threads stop spinning
             ta, tb = torch.from_numpy(a), torch.from_numpy(b)
             g_th = flop / time_us(lambda ta=ta, tb=tb: ta @ tb) / 1e3
         rows.append({"shape": (m, k, n), "numpy_gflops": g_np, "torch_gflops": g_th})
@@ -155,6 +199,7 @@ def run(print_fn: PrintFn = print) -> dict[str, list[dict]]:
     tables = {
         "elementwise": elementwise_table(print_fn, torch),
         "gate_slice": gate_slice_table(print_fn, torch),
+        "after_matmul": after_matmul_table(print_fn, torch),
         "matmul": matmul_table(print_fn, torch),
     }
     print_fn(f"load average after: {os.getloadavg()[0]:.2f}")

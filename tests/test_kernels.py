@@ -42,10 +42,10 @@ def _sigmoid_ref(x):
 UNARY = {  # name: (reference on float64, input sampler, numba threshold or None when numba calls numpy)
     "exp": (np.exp, lambda rng, n: rng.uniform(-20, 20, n), None),
     "log": (np.log, lambda rng, n: rng.uniform(1e-3, 1e3, n), None),
-    "sqrt": (np.sqrt, lambda rng, n: rng.uniform(0, 1e3, n), NB.PAR_MIN_CHEAP),
-    "tanh": (np.tanh, lambda rng, n: rng.standard_normal(n) * 4, NB.PAR_MIN_ACT32),
-    "sigmoid": (_sigmoid_ref, lambda rng, n: rng.standard_normal(n) * 8, NB.PAR_MIN_ACT32),
-    "relu": (lambda x: np.maximum(x, 0), lambda rng, n: rng.standard_normal(n), NB.PAR_MIN_CHEAP),
+    "sqrt": (np.sqrt, lambda rng, n: rng.uniform(0, 1e3, n), NB.PAR_MIN),
+    "tanh": (np.tanh, lambda rng, n: rng.standard_normal(n) * 4, NB.PAR_MIN),
+    "sigmoid": (_sigmoid_ref, lambda rng, n: rng.standard_normal(n) * 8, NB.PAR_MIN),
+    "relu": (lambda x: np.maximum(x, 0), lambda rng, n: rng.standard_normal(n), NB.PAR_MIN),
 }
 BACKWARD = {  # name: (reference, sampler of the first argument)
     "tanh_backward": (lambda y, g: g * (1 - y * y), lambda rng, n: np.tanh(rng.standard_normal(n) * 2)),
@@ -54,10 +54,6 @@ BACKWARD = {  # name: (reference, sampler of the first argument)
 }
 BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
 APPROX32 = {"tanh", "sigmoid"}  # rational approximation in the numba backend
-
-
-def _threshold(name, dtype):
-    return NB.PAR_MIN_SIG64 if (name, dtype) == ("sigmoid", np.float64) else UNARY[name][2]
 
 
 def _tol(name, dtype):
@@ -101,12 +97,15 @@ def _layout(kind, values, dtype):
 
 
 LAYOUTS = ["1d", "contiguous", "column_slice", "fortran_owner", "transposed", "reversed_rows", "strided_3d"]
-SIZES = ["small", "large"]  # below / above the kernel's parallel threshold
+# Every layout serially ("small"); the three layout paths (flat, rows in place, copied) in parallel ("large").
+LAYOUT_CASES = [(layout, "small") for layout in LAYOUTS] + [(layout, "large") for layout in LAYOUTS[:5:2]]
 
 
 def _n(threshold, size):
-    t = threshold or 4096
-    return 128 * max(1, (t // 2 if size == "small" else t * 2) // 128)  # rows*64 with an even row count
+    """rows*64 elements (an even row count) below or just above a numba threshold."""
+    if size == "small" or threshold is None:
+        return 4096
+    return 128 * (threshold // 128 + 1)
 
 
 def _check_fresh(out, x_before, *inputs, dtype, shape):
@@ -120,14 +119,13 @@ def _check_fresh(out, x_before, *inputs, dtype, shape):
 # ---------------------------------------------------------------- unary forward
 
 
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize(("layout", "size"), LAYOUT_CASES, ids="-".join)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name", list(UNARY))
 def test_unary_matches_reference(K, name, dtype, layout, size):
     ref, sample, _ = UNARY[name]
     rng = np.random.default_rng(_seed(name, layout, size))
-    x = _layout(layout, sample(rng, _n(_threshold(name, dtype), size)), dtype)
+    x = _layout(layout, sample(rng, _n(UNARY[name][2], size)), dtype)
     before = x.copy()
     out = getattr(K, name)(x)
     _check_fresh(out, [before], x, dtype=dtype, shape=x.shape)
@@ -139,7 +137,7 @@ def test_unary_matches_reference(K, name, dtype, layout, size):
 def test_unary_backends_agree(name, dtype):
     rng = np.random.default_rng(1)
     sample = UNARY[name][1]
-    for n in (64, 1024, _n(_threshold(name, dtype), "large")):
+    for n in (64, 1024, _n(UNARY[name][2], "large")):
         x = _layout("column_slice", sample(rng, n), dtype)
         a, b = getattr(numpy_backend, name)(x), getattr(numba_backend, name)(x)
         if name in APPROX32 and dtype == np.float32:
@@ -202,7 +200,7 @@ EXTREMES = [
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("n_copies", [1, 2000])  # serial and parallel numba kernels
+@pytest.mark.parametrize("n_copies", [1, NB.PAR_MIN // len(EXTREMES) + 1])  # serial and parallel numba kernels
 def test_tanh_sigmoid_exact_limits_no_warnings(K, dtype, n_copies):
     x = np.tile(np.array(EXTREMES, dtype), n_copies)
     t, s = K.tanh(x), K.sigmoid(x)
@@ -227,7 +225,7 @@ def test_float32_max_and_nan(K):
 @pytest.mark.parametrize("x", [-30.0, -100.0, -700.0, -5.0, -1e-3])
 def test_sigmoid_float64_relative_accuracy(K, x):
     expected = math.exp(x) / (1 + math.exp(x))
-    np.testing.assert_allclose(K.sigmoid(np.full(5000, x))[0], expected, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(K.sigmoid(np.full(NB.PAR_MIN + 1, x))[0], expected, rtol=1e-12, atol=0)
     np.testing.assert_allclose(K.sigmoid(np.array([x]))[0], expected, rtol=1e-12, atol=0)
     if x == -30.0:
         assert abs(K.sigmoid(np.array([x]))[0] - 9.357623e-14) < 1e-19
@@ -246,7 +244,7 @@ def test_log_sqrt_of_negatives_and_zero_like_numpy(K):
     with np.errstate(invalid="ignore", divide="ignore"):
         np.testing.assert_array_equal(K.log(x), np.log(x))
         np.testing.assert_array_equal(K.sqrt(x), np.sqrt(x))
-        big = np.tile(x, 20000)
+        big = np.tile(x, NB.PAR_MIN // x.size + 1)
         np.testing.assert_array_equal(K.sqrt(big), np.sqrt(big))
 
 
@@ -261,16 +259,17 @@ PAIR_LAYOUTS = [
     ("transposed", "column_slice"),
     ("fortran_owner", "reversed_rows"),
 ]
+PAIR_CASES = [(*pair, "small") for pair in PAIR_LAYOUTS] + [(*pair, "large") for pair in PAIR_LAYOUTS[::2]]
 
 
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("layouts", PAIR_LAYOUTS, ids="-".join)
+@pytest.mark.parametrize(("first", "second", "size"), PAIR_CASES, ids="-".join)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name", list(BACKWARD))
-def test_backward_matches_reference(K, name, dtype, layouts, size):
+def test_backward_matches_reference(K, name, dtype, first, second, size):
+    layouts = (first, second)
     ref, sample = BACKWARD[name]
     rng = np.random.default_rng(_seed(name, layouts, size))
-    n = _n(NB.PAR_MIN_CHEAP, size)
+    n = _n(NB.PAR_MIN, size)
     y, g = _layout(layouts[0], sample(rng, n), dtype), _layout(layouts[1], rng.standard_normal(n), dtype)
     before = (y.copy(), g.copy())
     out = getattr(K, name)(y, g)
@@ -295,13 +294,13 @@ def test_backward_special_values_dtypes_and_0d(K, name):
 # ---------------------------------------------------------------- binary arithmetic
 
 
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("layouts", PAIR_LAYOUTS, ids="-".join)
+@pytest.mark.parametrize(("first", "second", "size"), PAIR_CASES, ids="-".join)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name", list(BINARY))
-def test_binary_same_shape(K, name, dtype, layouts, size):
+def test_binary_same_shape(K, name, dtype, first, second, size):
+    layouts = (first, second)
     rng = np.random.default_rng(_seed(name, layouts, size))
-    n = _n(NB.ARITH_MIN, size)
+    n = _n(NB.PAR_MIN, size)
     a = _layout(layouts[0], rng.standard_normal(n), dtype)
     b = _layout(layouts[1], rng.uniform(0.5, 2, n) * rng.choice([-1, 1], n), dtype)
     before = (a.copy(), b.copy())
@@ -338,8 +337,8 @@ def test_binary_broadcasting_and_dtypes_follow_numpy(K, name, shapes, dtypes):
 
 
 def test_binary_large_mixed_dtypes_and_division_by_zero(K):
-    a = np.ones(NB.ARITH_MIN * 2, np.float32)
-    b = np.zeros(NB.ARITH_MIN * 2, np.float32)
+    a = np.ones(NB.PAR_MIN + 1, np.float32)
+    b = np.zeros(NB.PAR_MIN + 1, np.float32)
     b[1], a[2] = 2, 0
     assert K.add(a, b.astype(np.float64)).dtype == np.float64  # mixed: numpy's promotion
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -391,7 +390,7 @@ def test_single_thread_runs_serial_kernels():
     saved = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        x = _layout("column_slice", np.linspace(-5, 5, 4 * NB.PAR_MIN_CHEAP), np.float32)
+        x = _layout("column_slice", np.linspace(-5, 5, NB.PAR_MIN + 128), np.float32)
         np.testing.assert_allclose(numba_backend.sigmoid(x), _sigmoid_ref(x), atol=1e-6)
         np.testing.assert_array_equal(numba_backend.mul(x, x), x * x)
         np.testing.assert_array_equal(numba_backend.relu_backward(x, x), x * (x > 0))
@@ -417,7 +416,7 @@ def test_cache_fallback_when_no_cache_dir_is_writable(monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])
-@pytest.mark.parametrize("n", [1000, 200_000])
+@pytest.mark.parametrize("n", [1000, NB.PAR_MIN + 1])
 def test_float32_activations_match_torch(K, name, n):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(4)

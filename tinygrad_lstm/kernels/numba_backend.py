@@ -9,7 +9,7 @@
 Results agree with `numpy_backend` to float rounding, except float32 tanh/sigmoid, which use a rational
 approximation (|error| < 3e-7) with exact limits.
 
-Thresholds below are element counts measured on a 2-core machine (see `python -m benchmarks.kernels`).
+Speed: `python -m benchmarks.kernels`. The size from which kernels use all threads, PAR_MIN, is explained below.
 """
 
 from __future__ import annotations
@@ -24,14 +24,15 @@ from . import numpy_backend as _ref
 
 NAME = "numba"
 
-# Sizes (elements) from which a kernel runs on all threads; starting them costs ~2-3 µs. Each sits above the
-# measured serial/parallel crossover, where the parallel kernel is already clearly faster.
-PAR_MIN_ACT32 = 16_384  # float32 tanh/sigmoid, ~0.3 ns/element serially (crossover ~10k)
-PAR_MIN_SIG64 = 4_096  # float64 sigmoid, one libm exp per element, ~4 ns (crossover ~1-2k)
-PAR_MIN_CHEAP = 65_536  # relu, sqrt, fused backward: memory bound, ~0.1 ns/element (crossover ~30k)
-# add/sub/mul/div below this go to numpy, whose loop is as fast as a serial njit one; above, all threads.
-# (float32 tanh below PAR_MIN_ACT32 goes to numpy too: its SIMD tanh is as fast as the serial kernel.)
-ARITH_MIN = 65_536
+# Kernels run on all threads from PAR_MIN elements. On an idle 2-core machine that would pay from ~10k elements
+# (float32 tanh/sigmoid) or ~30k (memory-bound ops): starting the thread team costs ~2-3 µs. But the team waits
+# for its slowest thread, and while the other core is busy, with another process or with numpy's OpenBLAS
+# threads (they spin for ~0.1 s after every matmul), a parallel kernel took 8-40 ms instead of microseconds.
+# LSTM training calls elementwise kernels between matmuls, so its sizes (gates up to ~1e5 elements, weights
+# ~3e5) stay serial. numba.set_num_threads(1) or NUMBA_NUM_THREADS=1 makes every kernel serial.
+PAR_MIN = 1 << 19
+# Below PAR_MIN, add/sub/mul/div and float32 tanh go to numpy: its loops are as fast as serial njit ones (and
+# numpy's SIMD tanh is exact); above, the numba kernels use all threads.
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _FLOATS = (_F32, _F64)
@@ -129,7 +130,7 @@ def _act32_rows(op, x, xs, out, cols, r0, r1):
 
 
 @_jit
-def _sigmoid64_rows(op, x, xs, out, cols, r0, r1):
+def _sigmoid64_rows(op, x, xs, out, cols, r0, r1):  # `op` unused: the same signature as the other kernels
     for i in range(r0, r1):
         xi, oi = x[i * xs : i * xs + cols], out[i * cols : i * cols + cols]
         for j in range(oi.size):
@@ -226,25 +227,19 @@ def _rows(x: np.ndarray) -> tuple[np.ndarray, int]:
     """(flat, step): row i of 2-D `x` is flat[i*step : i*step + x.shape[1]]. Copies only if rows are strided."""
     if x.flags.c_contiguous:
         return x.ravel(), x.shape[1]
-    owner = x.base
-    if (
-        x.strides[1] == x.itemsize  # contiguous rows (a column slice), in a parent that owns contiguous memory
-        and x.strides[0] > 0
-        and x.strides[0] % x.itemsize == 0
-        and x.flags.aligned
-        and type(owner) is np.ndarray
-        and owner.dtype == x.dtype
-        and (owner.flags.c_contiguous or owner.flags.f_contiguous)
-    ):
-        flat = owner.reshape(-1, order="A")  # a view in memory order
-        step = x.strides[0] // x.itemsize
-        start = _offset(flat, x)
-        return flat[start : start + (x.shape[0] - 1) * step + x.shape[1]], step
+    owner, (s0, s1), size = x.base, x.strides, x.itemsize
+    # A column slice: contiguous rows inside a parent that owns contiguous memory of the same dtype ('aligned'
+    # makes the strides multiples of the itemsize).
+    if s1 == size and s0 > 0 and type(owner) is np.ndarray and owner.dtype == x.dtype and x.flags.aligned:
+        if owner.flags.c_contiguous or owner.flags.f_contiguous:
+            flat = owner.ravel() if owner.flags.c_contiguous else owner.T.ravel()  # memory order, no copy
+            step, start = s0 // size, _offset(flat, x)
+            return flat[start : start + (x.shape[0] - 1) * step + x.shape[1]], step
     return np.ascontiguousarray(x).ravel(), x.shape[1]
 
 
 def _layout(parts: int, *arrays: np.ndarray) -> tuple[int, list[np.ndarray | int]]:
-    """(cols, [flat, step, flat, step, ...]): the row layout of same-shaped `arrays` (see the loops above)."""
+    """(cols, [flat, step, flat, step, ...]) for a parallel kernel over same-shaped `arrays` (see the loops)."""
     first = arrays[0]
     if first.ndim == 2 and not all(a.flags.c_contiguous for a in arrays):  # keep rows: slices stay in place
         return first.shape[1], [v for a in arrays for v in _rows(a)]
@@ -260,11 +255,13 @@ def _unary(rows_k: Callable, par_k: Callable, op: int, x: np.ndarray, par_min: i
     if n >= par_min and (parts := numba.get_num_threads()) > 1:  # NUMBA_NUM_THREADS=1: always serial
         cols, src = _layout(parts, x)
         par_k(op, *src, out, cols, -(-n // cols), parts)
-    elif x.flags.c_contiguous:  # the common small case, kept short: Python overhead is most of its cost
+    elif x.flags.c_contiguous:  # the common case, kept short: for small arrays the Python code is the cost
         rows_k(op, x.ravel(), n, out, n, 0, 1)
+    elif x.ndim == 2:
+        src, step = _rows(x)
+        rows_k(op, src, step, out, x.shape[1], 0, x.shape[0])
     else:
-        cols, src = _layout(1, x)
-        rows_k(op, *src, out, cols, 0, n // cols)
+        rows_k(op, np.ascontiguousarray(x).ravel(), n, out, n, 0, 1)
     return out.reshape(x.shape)
 
 
@@ -278,9 +275,12 @@ def _binary(rows_k: Callable, par_k: Callable, op: int, a: np.ndarray, b: np.nda
         par_k(op, *src, out, cols, -(-n // cols), parts)
     elif a.flags.c_contiguous and b.flags.c_contiguous:
         rows_k(op, a.ravel(), n, b.ravel(), n, out, n, 0, 1)
+    elif a.ndim == 2:
+        (sa, ta), (sb, tb) = _rows(a), _rows(b)
+        rows_k(op, sa, ta, sb, tb, out, a.shape[1], 0, a.shape[0])
     else:
-        cols, src = _layout(1, a, b)
-        rows_k(op, *src, out, cols, 0, n // cols)
+        sa, sb = np.ascontiguousarray(a).ravel(), np.ascontiguousarray(b).ravel()
+        rows_k(op, sa, n, sb, n, out, n, 0, 1)
     return out.reshape(a.shape)
 
 
@@ -300,8 +300,8 @@ matmul = _ref.matmul  # BLAS through numpy; numba's own `@` needs scipy
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
-    if isinstance(x, np.ndarray) and x.dtype == _F32 and x.size >= PAR_MIN_ACT32:
-        return _unary(_act32_rows, _act32_par, _TANH, x, PAR_MIN_ACT32)
+    if isinstance(x, np.ndarray) and x.size >= PAR_MIN and x.dtype == _F32:
+        return _unary(_act32_rows, _act32_par, _TANH, x, PAR_MIN)
     # Smaller float32: numpy's SIMD tanh is as fast as the serial rational kernel (0.36 vs 0.32 ns/element) and
     # has less call overhead. float64: numpy's tanh is exact and 6x faster than libm's expm1 per element.
     return _ref.tanh(x)
@@ -309,22 +309,22 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     if isinstance(x, np.ndarray) and x.dtype == _F32:
-        return _unary(_act32_rows, _act32_par, _SIGMOID, x, PAR_MIN_ACT32)
+        return _unary(_act32_rows, _act32_par, _SIGMOID, x, PAR_MIN)
     if isinstance(x, np.ndarray) and x.dtype == _F64:
-        return _unary(_sigmoid64_rows, _sigmoid64_par, _SIGMOID, x, PAR_MIN_SIG64)
+        return _unary(_sigmoid64_rows, _sigmoid64_par, _SIGMOID, x, PAR_MIN)
     return _ref.sigmoid(x)
 
 
 def relu(x: np.ndarray) -> np.ndarray:
-    return _unary(_unary_rows, _unary_par, _RELU, x, PAR_MIN_CHEAP) if _is_float(x) else _ref.relu(x)
+    return _unary(_unary_rows, _unary_par, _RELU, x, PAR_MIN) if _is_float(x) else _ref.relu(x)
 
 
 def sqrt(x: np.ndarray) -> np.ndarray:
-    return _unary(_unary_rows, _unary_par, _SQRT, x, PAR_MIN_CHEAP) if _is_float(x) else _ref.sqrt(x)
+    return _unary(_unary_rows, _unary_par, _SQRT, x, PAR_MIN) if _is_float(x) else _ref.sqrt(x)
 
 
 def _backward(op: int, y: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return _binary(_backward_rows, _backward_par, op, y, g, PAR_MIN_CHEAP)
+    return _binary(_backward_rows, _backward_par, op, y, g, PAR_MIN)
 
 
 def tanh_backward(y: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -339,27 +339,21 @@ def relu_backward(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     return _backward(_RELU, x, g) if _same_float(x, g) else _ref.relu_backward(x, g)
 
 
-def _arith(op: int, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    if _same_float(a, b) and a.size >= ARITH_MIN:
-        return _binary(_arith_rows, _arith_par, op, a, b, 0)
-    return None
+def _large_pair(a: np.ndarray, b: np.ndarray) -> bool:
+    return isinstance(a, np.ndarray) and a.size >= PAR_MIN and _same_float(a, b)  # size first: cheap
 
 
 def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = _arith(_ADD, a, b)
-    return _ref.add(a, b) if out is None else out
+    return _binary(_arith_rows, _arith_par, _ADD, a, b, 0) if _large_pair(a, b) else _ref.add(a, b)
 
 
 def sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = _arith(_SUB, a, b)
-    return _ref.sub(a, b) if out is None else out
+    return _binary(_arith_rows, _arith_par, _SUB, a, b, 0) if _large_pair(a, b) else _ref.sub(a, b)
 
 
 def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = _arith(_MUL, a, b)
-    return _ref.mul(a, b) if out is None else out
+    return _binary(_arith_rows, _arith_par, _MUL, a, b, 0) if _large_pair(a, b) else _ref.mul(a, b)
 
 
 def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = _arith(_DIV, a, b)
-    return _ref.div(a, b) if out is None else out
+    return _binary(_arith_rows, _arith_par, _DIV, a, b, 0) if _large_pair(a, b) else _ref.div(a, b)
