@@ -16,6 +16,10 @@ import importlib
 import os
 from types import ModuleType
 
+from .memory import tune_malloc
+
+tune_malloc()  # reuse freed memory: see memory.py (TINYGRAD_LSTM_MALLOC=system to opt out)
+
 BACKENDS = ("numba", "numpy")
 _loaded: dict[str, ModuleType] = {}
 _active: ModuleType | None = None
