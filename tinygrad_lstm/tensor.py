@@ -457,9 +457,14 @@ class Tensor:
 
     # ----- shape ------------------------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        shape = Tensor._shape(shape)
+        if len(shape) == 1 and type(shape[0]) is tuple:
+            shape = shape[0]
         if shape == self.data.shape:
             return self
+        if not all(type(n) is int for n in shape):
+            shape = Tensor._shape(shape)
+        if -1 not in shape and math.prod(shape) == self.data.size and min(shape, default=0) >= 0:
+            return ops.Reshape.apply(self, shape=shape)  # the common case: sizes given in full
         try:
             new = _reshape_target(self.shape, shape)
         except ValueError as e:
