@@ -461,8 +461,9 @@ class Tensor:
             shape = shape[0]
         if shape == self.data.shape:
             return self
-        if not all(type(n) is int for n in shape):
-            shape = Tensor._shape(shape)
+        if len(shape) == 1 and type(shape[0]) is list:
+            shape = shape[0]
+        shape = tuple(map(int, shape))
         if -1 not in shape and math.prod(shape) == self.data.size and min(shape, default=0) >= 0:
             return ops.Reshape.apply(self, shape=shape)  # the common case: sizes given in full
         try:
