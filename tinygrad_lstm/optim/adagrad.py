@@ -56,13 +56,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                d = p.data
-                if g.dtype != d.dtype or g.shape != d.shape:
-                    g = self._fix_grad(p, g)
+            for p, d, g in self._params_with_grads(group):
                 st = state.get(p)
                 if st is None:  # e.g. after load_state_dict of a state without this parameter
                     st = state[p] = self._new_state(p, group)

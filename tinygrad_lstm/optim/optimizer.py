@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,17 @@ class Optimizer:
             ok = False
         if not ok:
             raise ValueError(f"{type(self).__name__}: invalid {what} {key}={value!r} (must be a number >= 0)")
+
+    def _params_with_grads(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
+        """(parameter, its array, its gradient) for each parameter of `group` that has a gradient."""
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            d = p.data
+            if g.dtype != d.dtype or g.shape != d.shape:
+                g = self._fix_grad(p, g)
+            yield p, d, g
 
     def _fix_grad(self, p: Tensor, g: np.ndarray) -> np.ndarray:
         """A gradient with the parameter's dtype, or an error naming the mismatched shapes."""

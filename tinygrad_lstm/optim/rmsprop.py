@@ -47,13 +47,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps, weight_decay = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
             momentum, centered, maximize = group["momentum"], group["centered"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                d = p.data
-                if g.dtype != d.dtype or g.shape != d.shape:
-                    g = self._fix_grad(p, g)
+            for p, d, g in self._params_with_grads(group):
                 st = state.get(p)
                 if st is None:
                     st = state[p] = {"step": 0, "square_avg": np.zeros_like(d)}

@@ -47,13 +47,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                d = p.data
-                if g.dtype != d.dtype or g.shape != d.shape:
-                    g = self._fix_grad(p, g)
+            for p, d, g in self._params_with_grads(group):
                 if maximize:
                     g = -g
                 if weight_decay != 0:
