@@ -1,4 +1,4 @@
-"""Sequential and ModuleList."""
+"""Sequential and ModuleList: modules registered under the names "0", "1", …"""
 
 from __future__ import annotations
 
@@ -8,50 +8,41 @@ from typing import Any
 from .module import Module
 
 
-class Sequential(Module):
+class _Numbered(Module):
+    """Children named by position, with list-like access."""
+
+    def append(self, module: Module) -> _Numbered:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class Sequential(_Numbered):
     """Calls its modules in order, each on the previous one's output."""
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
+        for m in modules:
+            self.append(m)
 
     def forward(self, x: Any) -> Any:
         for m in self._modules.values():
             x = m(x)
         return x
 
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self._modules)), module)
-        return self
 
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters are registered (named "0", "1", …)."""
+class ModuleList(_Numbered):
+    """A list of modules whose parameters are registered."""
 
     def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
         for m in modules:
             self.append(m)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
