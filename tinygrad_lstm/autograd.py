@@ -40,11 +40,17 @@ def is_grad_enabled() -> bool:
 
 
 class _SetGrad:
-    """Context manager *and* decorator that sets whether ops are recorded."""
+    """Sets whether ops are recorded: a context manager, and a decorator with or without parentheses."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._prev: list[bool] = []
+    enabled: bool
+
+    def __new__(cls, fn: Callable | None = None):  # type: ignore[misc]
+        self = super().__new__(cls)
+        self._prev = []
+        return self(fn) if fn is not None else self  # bare decorator: @no_grad
+
+    def __init__(self, fn: Callable | None = None) -> None:
+        pass
 
     def __enter__(self) -> None:
         self._prev.append(_mode.enabled)
@@ -56,7 +62,7 @@ class _SetGrad:
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            with _SetGrad(self.enabled):
+            with type(self)():
                 return fn(*args, **kwargs)
 
         return wrapped
@@ -65,29 +71,13 @@ class _SetGrad:
 class no_grad(_SetGrad):
     """Record nothing inside: ``with no_grad(): ...``, or as a decorator, ``@no_grad()`` or ``@no_grad``."""
 
-    def __new__(cls, fn: Callable | None = None):  # type: ignore[misc]
-        self = super().__new__(cls)
-        if fn is not None:  # bare decorator
-            _SetGrad.__init__(self, False)
-            return self(fn)
-        return self
-
-    def __init__(self, fn: Callable | None = None) -> None:
-        super().__init__(False)
+    enabled = False
 
 
 class enable_grad(_SetGrad):
     """Record ops again inside a `no_grad` block (context manager or decorator)."""
 
-    def __new__(cls, fn: Callable | None = None):  # type: ignore[misc]
-        self = super().__new__(cls)
-        if fn is not None:
-            _SetGrad.__init__(self, True)
-            return self(fn)
-        return self
-
-    def __init__(self, fn: Callable | None = None) -> None:
-        super().__init__(True)
+    enabled = True
 
 
 class ScopeEntry(NamedTuple):
@@ -151,8 +141,7 @@ class Function:
     and may stash what backward needs with `save_for_backward`. The instance doubles as the graph node.
     """
 
-    __slots__ = ("parents", "attrs", "saved_tensors", "needs_input_grad", "shape", "dtype", "scope", "freed",
-                 "extra")
+    __slots__ = ("parents", "attrs", "saved_tensors", "needs_input_grad", "shape", "dtype", "scope", "freed")
 
     def save_for_backward(self, *arrays: Any) -> None:
         self.saved_tensors = arrays

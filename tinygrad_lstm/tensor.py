@@ -499,36 +499,34 @@ class Tensor:
         if packed:
             axes = tuple(axes[0])
         if not axes:
-            perm = tuple(range(self.ndim))[::-1]
-        elif len(axes) == 2 and not packed:  # x.transpose(0, 1) swaps, also on a 2-D tensor (as torch)
-            a, b = (_one_axis(self, "transpose", x) for x in axes)
-            p = list(range(self.ndim))
-            p[a], p[b] = p[b], p[a]
-            perm = tuple(p)
-        else:
-            perm = tuple(_one_axis(self, "transpose", a) for a in axes)
-            if sorted(perm) != list(range(self.ndim)):
-                raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of a "
-                                 f"tensor of shape {self.shape}")
-        if perm == tuple(range(self.ndim)):
-            return self
-        return ops.Transpose.apply(self, axes=perm)
+            return self._permuted(tuple(range(self.ndim))[::-1], "transpose")
+        if len(axes) == 2 and not packed:  # x.transpose(0, 1) swaps, also on a 2-D tensor (as torch)
+            return self._swapped(*axes, op="transpose")
+        return self._permuted(axes, "transpose")
 
     def permute(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         if len(axes) != self.ndim:
             raise ValueError(f"permute: got {len(axes)} axes {axes} for a tensor of shape {self.shape}")
-        perm = tuple(_one_axis(self, "permute", a) for a in axes)
-        if sorted(perm) != list(range(self.ndim)):
-            raise ValueError(f"permute: axes {axes} are not a permutation of the axes of shape {self.shape}")
-        return self if perm == tuple(range(self.ndim)) else ops.Transpose.apply(self, axes=perm)
+        return self._permuted(axes, "permute")
 
     def swapaxes(self, a: int, b: int) -> Tensor:
-        p = list(range(self.ndim))
-        a, b = _one_axis(self, "swapaxes", a), _one_axis(self, "swapaxes", b)
-        p[a], p[b] = p[b], p[a]
-        return self.transpose(tuple(p)) if a != b else self
+        return self._swapped(a, b, op="swapaxes")
+
+    def _swapped(self, a: int, b: int, op: str) -> Tensor:
+        a, b = _one_axis(self, op, a), _one_axis(self, op, b)
+        perm = list(range(self.ndim))
+        perm[a], perm[b] = perm[b], perm[a]
+        return self._permuted(perm, op)
+
+    def _permuted(self, axes: Sequence[Any], op: str) -> Tensor:
+        """The one place a permutation is checked and recorded (transpose, permute and swapaxes come here)."""
+        perm = tuple(_one_axis(self, op, a) for a in axes)
+        if sorted(perm) != list(range(self.ndim)):
+            raise ValueError(f"{op}: axes {tuple(axes)} are not a permutation of the {self.ndim} axes of a tensor of "
+                             f"shape {self.shape}")
+        return self if perm == tuple(range(self.ndim)) else ops.Transpose.apply(self, axes=perm)
 
     def expand(self, *shape: Any) -> Tensor:
         shape = Tensor._shape(shape)
@@ -763,12 +761,7 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Elementwise `a` where `cond` is true, else `b` (broadcasting); no gradient flows into `cond`."""
     c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
-    if isinstance(a, Tensor):
-        b = a._lift(b)
-    elif isinstance(b, Tensor):
-        a = b._lift(a)
-    else:
-        a, b = Tensor(a), Tensor(b)
+    a, b = _pair(a, b)
     try:
         np.broadcast_shapes(c.shape, a.shape, b.shape)
     except ValueError:
@@ -776,9 +769,18 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     return ops.Where.apply(Tensor(c.astype(bool, copy=False)), a, b)
 
 
+def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both as tensors; a scalar takes the dtype of the tensor beside it."""
+    if isinstance(a, Tensor):
+        return a, a._lift(b)
+    if isinstance(b, Tensor):
+        return b._lift(a), b
+    return Tensor(a), Tensor(b)
+
+
 def maximum(a: Any, b: Any) -> Tensor:
-    return _as_tensor(a).maximum(b) if isinstance(a, Tensor) or not isinstance(b, Tensor) else b._lift(a).maximum(b)
+    return ops.Maximum.apply(*_pair(a, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
-    return _as_tensor(a).minimum(b) if isinstance(a, Tensor) or not isinstance(b, Tensor) else b._lift(a).minimum(b)
+    return ops.Minimum.apply(*_pair(a, b))
