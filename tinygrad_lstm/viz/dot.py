@@ -175,7 +175,8 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
         if flat:
             beside.add(e.dst)
         body.append("\t" + _edge_line(e, grads, scale, n, flat))
-    kinds = [k for k in style.KINDS if any(n.kind == k for n in g.nodes)]
+    present = {n.kind for n in g.nodes}
+    kinds = [k for k in style.KINDS if k in present]
     # the legend is the graph's own label, outside the layout: as a node it would widen a whole rank
     legend = style.legend_label(kinds, scale, params_hidden=not show_params)
     body.insert(0, "\t" + f"graph {_attrs(label=legend, labelloc='t', labeljust='l', fontsize=11)}")

@@ -55,7 +55,10 @@ class Graph:
 
 
 def walk(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Every tensor the roots depend on (constants included), inputs before outputs; iterative depth-first."""
+    """Every tensor the roots depend on (constants included), inputs before outputs; iterative depth-first.
+
+    Not `autograd.toposort`: that one skips inputs that need no gradient, takes one root, and visits an op's
+    inputs last first, while node ids here follow the inputs in order (the first input first)."""
     order: list[Tensor] = []
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
@@ -117,7 +120,7 @@ class _Builder:
         self.place: dict[str, Scope] = {}  # node id -> cluster path
         self.node_of: dict[int, str] = {}  # id(tensor) -> node id
         self.copy_of: dict[tuple[int, Scope], str] = {}  # (id(leaf), site) -> node id of that copy
-        self.box_of: dict[int, str] = {}  # call id -> box node id
+        self.box_of: dict[int, Node] = {}  # call id -> its box node
         self.edges: list[Edge] = []
         self._seen: set[tuple[str, str]] = set()
         wanted = frozenset(collapse or ())
@@ -182,19 +185,20 @@ class _Builder:
                 self.node_of[id(t)] = self.add(Node(self.next_id(), kind, t, _step_of(scope)), scope)
                 continue
             entry, outer = scope[i], scope[:i]
-            bid = self.box_of.get(entry.call)
-            if bid is None:
-                box = Node(self.next_id(), "box", None, _step_of(scope[: i + 1]), entry)
-                bid = self.box_of[entry.call] = self.add(box, outer)
-            self.nodes[int(bid[1:])].box_ops += 1
+            box = self.box_of.get(entry.call)
+            if box is None:
+                box = self.box_of[entry.call] = Node(self.next_id(), "box", None, _step_of(scope[: i + 1]), entry)
+                self.add(box, outer)
+            box.box_ops += 1
             if id(t) in self.exported:
                 out = Node(self.next_id(), kind, t, _step_of(scope))
                 self.node_of[id(t)] = self.add(out, outer)
 
     def link(self, src: str, dst: str, key: tuple) -> None:
-        if self.dedupe and (src, dst) in self._seen:  # collapsed: one edge per pair of boxes/tensors
-            return
-        self._seen.add((src, dst))
+        if self.dedupe:  # collapsed: one edge per pair of boxes/tensors
+            if (src, dst) in self._seen:
+                return
+            self._seen.add((src, dst))
         self.edges.append(Edge(src, dst, key))
 
     def make_edges(self) -> None:
@@ -204,7 +208,7 @@ class _Builder:
                 continue
             c = self.call_of(t)
             if c is not None and id(t) in self.exported:
-                self.link(self.box_of[c], self.node_of[id(t)], ("tensor", t))
+                self.link(self.box_of[c].id, self.node_of[id(t)], ("tensor", t))
             site = _site(node.scope)
             for k, p in enumerate(node.parents):
                 if c is not None and self.call_of(p) == c:
@@ -215,7 +219,7 @@ class _Builder:
                 if c is None:
                     self.link(src, self.node_of[id(t)], ("edge", node, k, p))
                 else:
-                    self.link(src, self.box_of[c], ("call", p, c))
+                    self.link(src, self.box_of[c].id, ("call", p, c))
 
 
 def build(roots: Sequence[Tensor], group: str | None, collapse: Iterable[str] | None,

@@ -39,7 +39,7 @@ EDGE_COLOUR = "#6b7280"
 def fmt_num(x: float) -> str:
     """A number in at most ~8 characters: 0.123, -12.5, 3.2e-04."""
     if x == 0 or not math.isfinite(x):
-        return str(x if not math.isfinite(x) else 0)
+        return "0" if x == 0 else str(x)  # "0" for -0.0 too; "inf", "-inf", "nan"
     if 1e-3 <= abs(x) < 1e4:
         return f"{x:.3g}"
     return f"{x:.1e}"
