@@ -143,10 +143,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         context = words(tokenizer, x_test[i])
         guesses = ", ".join(tokenizer.index_word[j] for j in top5[i])
         print(f"  ...{context[-60:]!r} -> {tokenizer.index_word[y_test[i]]!r}; guesses: {guesses}")
-    result(top1_accuracy=top1_accuracy, top5_accuracy=top5_accuracy, baseline_top1=baseline_top1,
-           baseline_top5=baseline_top5)
-    return {"top1_accuracy": top1_accuracy, "top5_accuracy": top5_accuracy, "baseline_top1": baseline_top1,
-            "baseline_top5": baseline_top5}
+    metrics = {"top1_accuracy": top1_accuracy, "top5_accuracy": top5_accuracy, "baseline_top1": baseline_top1,
+               "baseline_top5": baseline_top5}
+    result(**metrics)
+    return metrics
 
 
 if __name__ == "__main__":

@@ -139,10 +139,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     for x, y in test[:4]:
         digits = "".join(str(d) for d in x.argmax(axis=1))
         print(f"  {digits:<{MAX_LEN}}  sum {y:5.0f}  predicted {model.predict(x[None], verbose=0)[0, 0] * SCALE:7.2f}")
-    result(test_mae=test_mae, length_baseline_mae=length_mae, mean_baseline_mae=constant_mae,
-           longer_mae=longer_mae)
-    return {"test_mae": test_mae, "length_baseline_mae": length_mae, "mean_baseline_mae": constant_mae,
-            "longer_mae": longer_mae}
+    metrics = {"test_mae": test_mae, "length_baseline_mae": length_mae, "mean_baseline_mae": constant_mae,
+               "longer_mae": longer_mae}
+    result(**metrics)
+    return metrics
 
 
 if __name__ == "__main__":

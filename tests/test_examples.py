@@ -10,49 +10,20 @@ RNN stays above 0.12; after that training the gradient reaching the first half o
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from examples_support import blas_environment_restored, example, run_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLES = os.path.join(ROOT, "examples")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_blas_thread():
     """What the scripts do (see _common.py), undone afterwards: one BLAS thread, and the environment unchanged."""
-    saved = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    try:
-        from threadpoolctl import threadpool_limits
-        ctx = threadpool_limits(limits=1, user_api="blas")
-    except ImportError:
-        ctx = contextlib.nullcontext()
-    with ctx:
+    with blas_environment_restored(one_thread=True):
         yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
-def example(name: str):
-    """Import examples/<name>.py as a module (the scripts import their neighbour _common)."""
-    if EXAMPLES not in sys.path:
-        sys.path.insert(0, EXAMPLES)
-    return importlib.import_module(name)
-
-
-def run_script(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{args} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def assert_png(path, min_bytes: int = 5_000) -> None:

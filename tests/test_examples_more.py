@@ -17,17 +17,10 @@ must exit cleanly and end with a parseable RESULT line whose numbers hold a sani
 from __future__ import annotations
 
 import contextlib
-import importlib
-import os
-import subprocess
-import sys
 
 import pytest
+from examples_support import blas_environment_restored, example, run_script
 
-BLAS_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLES = os.path.join(ROOT, "examples")
 SCRIPTS = ["char_lm", "seq2seq_reverse", "keras_binary_classification", "keras_digits", "keras_next_word",
            "keras_variable_length"]
 
@@ -35,27 +28,13 @@ SCRIPTS = ["char_lm", "seq2seq_reverse", "keras_binary_classification", "keras_d
 @pytest.fixture(scope="module", autouse=True)
 def _environment_restored():
     """Importing a script imports _common, which sets the BLAS thread variables: put them back afterwards."""
-    saved = {k: os.environ.get(k) for k in BLAS_VARS}
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
-def example(name: str):
-    """Import examples/<name>.py as a module (the scripts import their neighbour _common)."""
-    if EXAMPLES not in sys.path:
-        sys.path.insert(0, EXAMPLES)
-    return importlib.import_module(name)
+    with blas_environment_restored():
+        yield
 
 
 def run_quick(name: str, *extra: str, timeout: float = 180) -> tuple[dict[str, float], str]:
     """Run examples/<name>.py --quick in a subprocess; return its RESULT metrics and its stdout."""
-    proc = subprocess.run([sys.executable, f"examples/{name}.py", "--quick", *extra], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
+    proc = run_script(f"examples/{name}.py", "--quick", *extra, timeout=timeout)
     assert proc.stdout.strip().splitlines()[-1].startswith("RESULT "), "RESULT must be the last line"
     return example("_common").parse_result(proc.stdout), proc.stdout
 
