@@ -4,9 +4,9 @@ tutorial reader meets."""
 
 from __future__ import annotations
 
-import builtins
 import io
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -629,14 +629,7 @@ def test_mnist_reads_a_local_file_and_never_downloads(tmp_path, monkeypatch):
 
 
 def test_digits_without_scikit_learn_names_the_extra(monkeypatch):
-    real = builtins.__import__
-
-    def no_sklearn(name, *args, **kwargs):
-        if name.startswith("sklearn"):
-            raise ImportError(name)
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` and find_spec fail, as if absent
     with pytest.raises(ImportError, match=r'pip install -e "\.\[examples\]"'):
         digits.load_data()
 

@@ -261,23 +261,11 @@ def _foreign_files(tmp_path):
         with zipfile.ZipFile(p, "w") as zf:
             zf.writestr("archive/data.pkl", pickle.dumps({"a": 1}))
 
-    def wrong_format_tag(p):
-        with open(p, "wb") as f:
-            np.savez(f, __tinygrad_lstm__=np.frombuffer(b'{"format": "other", "root": 1}', dtype=np.uint8))
-
-    def newer_version(p):
-        raw = b'{"format": "tinygrad_lstm.checkpoint", "version": 99, "root": 1}'
-        with open(p, "wb") as f:
-            np.savez(f, __tinygrad_lstm__=np.frombuffer(raw, dtype=np.uint8))
-
-    def bad_json(p):
-        with open(p, "wb") as f:
-            np.savez(f, __tinygrad_lstm__=np.frombuffer(b"{not json", dtype=np.uint8))
-
-    def missing_array(p):
-        raw = b'{"format": "tinygrad_lstm.checkpoint", "version": 1, "root": {"$array": "gone"}}'
-        with open(p, "wb") as f:
-            np.savez(f, __tinygrad_lstm__=np.frombuffer(raw, dtype=np.uint8))
+    def manifest(raw):  # an .npz holding only a tinygrad_lstm manifest entry with these bytes
+        def write(p):
+            with open(p, "wb") as f:
+                np.savez(f, __tinygrad_lstm__=np.frombuffer(raw, dtype=np.uint8))
+        return write
 
     return [
         ("random", lambda p: p.write_bytes(np.random.default_rng(0).bytes(4096)), "not an .npz"),
@@ -286,10 +274,13 @@ def _foreign_files(tmp_path):
         ("npz", npz, r"not written by tinygrad_lstm\.save \(entries: weights\)"),
         ("npy", npy, r"single-array \.npy"),
         ("torch-like zip", zip_with_pickle, "PyTorch"),
-        ("format tag", wrong_format_tag, "wrong format tag"),
-        ("version", newer_version, "version 99 is newer"),
-        ("manifest json", bad_json, "unreadable manifest"),
-        ("missing array", missing_array, "'gone' that is not in the file"),
+        ("format tag", manifest(b'{"format": "other", "root": 1}'), "wrong format tag"),
+        ("version", manifest(b'{"format": "tinygrad_lstm.checkpoint", "version": 99, "root": 1}'),
+         "version 99 is newer"),
+        ("manifest json", manifest(b"{not json"), "unreadable manifest"),
+        ("missing array",
+         manifest(b'{"format": "tinygrad_lstm.checkpoint", "version": 1, "root": {"$array": "gone"}}'),
+         "'gone' that is not in the file"),
     ]
 
 
