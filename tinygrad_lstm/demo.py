@@ -35,27 +35,12 @@ def worked_example() -> None:
         assert abs(float(t.grad) - hand) < 1e-12
 
 
-def _progress(epoch: int, epochs: int, step: int, steps: int, loss: float, start: float, final: bool) -> None:
-    interactive = sys.stdout.isatty()
-    if not (interactive or final):
-        return
-    width = 20
-    filled = int(width * step / steps)
-    bar = "━" * filled + "─" * (width - filled)
-    line = (f"   epoch {epoch + 1:>2}/{epochs} {step:>3}/{steps} {bar} {time.perf_counter() - start:5.1f}s "
-            f"loss {loss:.4f}")
-    if interactive:
-        sys.stdout.write("\r" + line + ("\n" if final else ""))
-    else:
-        sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 def train_digits(epochs: int = 12, hidden: int = 64, batch_size: int = 32, lr: float = 0.01, seed: int = 0
                  ) -> tuple[Any, Any, dict[str, list[float]], float]:
     """Train LSTM(8 → hidden) + Linear(hidden → 10) on the digits; returns (lstm, head, history, test accuracy)."""
     from . import Tensor, manual_seed, nn, no_grad, optim
     from .data import batches, load_digits_sequences
+    from .keras.progbar import Progbar
     from .nn import functional as F
 
     manual_seed(seed)
@@ -67,7 +52,6 @@ def train_digits(epochs: int = 12, hidden: int = 64, batch_size: int = 32, lr: f
     steps = -(-len(x_train) // batch_size)
     print(f"2. Training an LSTM on {len(x_train)} handwritten digits (8 rows of 8 pixels each), "
           f"testing on {len(x_test)}")
-    start = time.perf_counter()
 
     def accuracy() -> float:
         with no_grad():
@@ -75,6 +59,8 @@ def train_digits(epochs: int = 12, hidden: int = 64, batch_size: int = 32, lr: f
             return float((head(h_n[-1]).data.argmax(axis=1) == y_test).mean())
 
     for epoch in range(epochs):
+        print(f"   Epoch {epoch + 1}/{epochs}")
+        bar = Progbar(steps, verbose=1 if sys.stdout.isatty() else 2)  # a line per epoch when not a terminal
         total, seen = 0.0, 0
         for step, (xb, yb) in enumerate(batches(x_train, y_train, batch_size=batch_size, seed=seed + epoch), 1):
             _, (h_n, _) = lstm(Tensor(xb))
@@ -83,10 +69,10 @@ def train_digits(epochs: int = 12, hidden: int = 64, batch_size: int = 32, lr: f
             loss.backward()
             opt.step()
             total, seen = total + loss.item() * len(xb), seen + len(xb)
-            _progress(epoch, epochs, step, steps, total / seen, start, final=False)
+            bar.update(step, {"loss": total / seen})
         history["loss"].append(total / seen)
         history["test_accuracy"].append(accuracy())
-        _progress(epoch, epochs, steps, steps, total / seen, start, final=True)
+        bar.finish({"loss": history["loss"][-1], "test_accuracy": history["test_accuracy"][-1]})
     return lstm, head, history, history["test_accuracy"][-1]
 
 

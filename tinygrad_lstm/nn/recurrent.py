@@ -75,10 +75,6 @@ class RNNBase(Module):
                 c.train(mode)
         return self
 
-    def to(self, dtype: Any) -> RNNBase:
-        super().to(dtype)  # the cells hold the very same Parameter objects
-        return self
-
     # ------------------------------------------------------------------------------------------------------------
     def forward(self, x: Any, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
         name = type(self).__name__
