@@ -19,6 +19,7 @@ from .autograd import Function
 from .random import rng
 
 DEFAULT_FLOAT = np.float32
+_PY_SCALARS = (float, int, bool)
 Axis = int | tuple[int, ...] | None
 
 
@@ -243,7 +244,8 @@ class Tensor:
         """Wrap a scalar or array as a constant tensor; a Python scalar takes this tensor's float dtype."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (numbers.Number, np.bool_)) and not isinstance(other, np.generic):
+        # a Python scalar (float/int/bool first: the ABC check of numbers.Number costs more than the op)
+        if type(other) in _PY_SCALARS or (isinstance(other, numbers.Number) and not isinstance(other, np.generic)):
             dt = self.data.dtype if self.data.dtype.kind == "f" else (
                 DEFAULT_FLOAT if isinstance(other, float) else None)
             t = Tensor.__new__(Tensor)
