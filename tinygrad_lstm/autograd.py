@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 class _GradMode:
     enabled = True
     scope: tuple = ()  # the module-call stack, captured by every recorded node
+    tracer: list | None = None  # while `jit.trace` runs a function: every op call, recorded or not
 
 
 _mode = _GradMode()
@@ -196,6 +197,8 @@ class Function:
         else:
             out.requires_grad = False
             out._ctx = None
+        if _mode.tracer is not None:
+            _mode.tracer.append((cls, parents, attrs, out))
         return out
 
     def __repr__(self) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import autograd
+from ..jit import Stepper
 from ..tensor import Tensor, concat, stack, where
 from . import functional as F
 from .cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
@@ -128,11 +129,12 @@ class RNNBase(Module):
         steps = range(T - 1, -1, -1) if reverse else range(T)
         zero = None
         with cell.unrolling() if hoist else contextlib.nullcontext():
+            step = Stepper(cell.step) if hoist else None  # traces the first steps, then replays them fused
             for t in steps:
                 with autograd.scope(autograd.ScopeEntry("step", f"t={t}", "", t)):
                     if hoist:
                         with autograd.scope(cell._scope_entry()):
-                            new = cell.step(xs[t], state)
+                            new = step(xs[t], state)
                     else:
                         new = cell(xs[t], state)
                     h = RNNCellBase.output(new) if not isinstance(new, Tensor) else new

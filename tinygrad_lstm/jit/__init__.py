@@ -1,0 +1,14 @@
+"""Trace, fuse, replay: the first step towards a compiled training step.
+
+`trace(fn, *args)` records what a function of Tensors computes as plain-data op records; `plan` fuses the
+elementwise part of a trace into generated numba kernels (forward and backward); `Stepper` replays a recurrent
+cell's step that way after tracing it. The eager ops stay the reference: ``with fusion(False):`` runs without.
+"""
+
+from .fuse import Group, plan
+from .fused import Fused
+from .program import CompiledStep, Stepper, fusion, fusion_enabled
+from .trace import OpRecord, Ref, Trace, trace
+
+__all__ = ["CompiledStep", "Fused", "Group", "OpRecord", "Ref", "Stepper", "Trace", "fusion", "fusion_enabled",
+           "plan", "trace"]

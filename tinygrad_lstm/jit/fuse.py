@@ -1,0 +1,361 @@
+"""Fuse the elementwise part of a trace into one numba kernel for its forward and one for its backward.
+
+An LSTM step records ~16 ops: a matmul, then gates = xw + hw, four column slices, σ/tanh, products and sums.
+Everything after the matmul is elementwise on a (batch, hidden) grid, so one loop can compute it per element:
+
+    for b, j in grid:  gates read at columns j, j+H, j+2H, j+3H;  i, f, g, o;  c = f·c_prev + i·g;  h = o·tanh(c)
+
+The backward kernel recomputes those values per element and runs reverse mode on them, one op at a time in the
+reverse order, with each op's local derivative (the same rules as `ops/elementwise.py`): autograd's chain rule,
+written out as straight-line code. No derivative is written by hand for a cell; the kernel is generated from the
+trace, and is checked against the eager ops it replaces.
+
+Values live on a 2-D grid (R, C), the shape of the group's outputs. A value is evaluated at an *instance*:
+(which value, row index b or row 0 (broadcast), column j + offset or column 0 (broadcast)). A column slice
+`x[:, a:b]` shifts the offset by `a`; broadcasting an (H,) bias pins the row to 0. Offsets are passed to the
+kernels at run time, so one compiled kernel serves every hidden size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import llvmlite.binding as llvm
+import numpy as np
+from numba import njit
+
+from ..kernels import numba_backend as nb
+from ..ops import elementwise as E
+from ..ops import movement as M
+from .trace import Ref, Trace
+
+# op -> (forward expression, backward statements); {a}, {b} the inputs' values, {z} the output's value, {g} its
+# adjoint; {da} += ... adds to the first input's adjoint. These are the derivatives of ops/elementwise.py.
+_RULES: dict[type, tuple[str, tuple[str, ...]]] = {
+    E.Add: ("{a} + {b}", ("{da} += {g}", "{db} += {g}")),
+    E.Sub: ("{a} - {b}", ("{da} += {g}", "{db} -= {g}")),
+    E.Mul: ("{a} * {b}", ("{da} += {g} * {b}", "{db} += {g} * {a}")),
+    E.Div: ("{a} / {b}", ("{da} += {g} / {b}", "{db} -= {g} / {b} * {z}")),
+    E.Neg: ("-{a}", ("{da} -= {g}",)),
+    E.Exp: ("np.exp({a})", ("{da} += {g} * {z}",)),
+    E.Log: ("np.log({a})", ("{da} += {g} / {a}",)),
+    E.Tanh: ("TANH({a})", ("{da} += {g} * (ONE - {z} * {z})",)),
+    E.Sigmoid: ("SIGMOID({a})", ("{da} += {g} * {z} * (ONE - {z})",)),
+    E.Relu: ("({a} if not ({a} <= ZERO) else ZERO)", ("{da} += {g} if {a} > ZERO else ZERO",)),
+}
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _column_slice(rec: Any, in_shape: tuple[int, ...]) -> int | None:
+    """The start column when a GetItem is `x[:, a:b]` on a 2-D x (what chunk/split on axis 1 give), else None."""
+    index = rec.attrs.get("index")
+    if len(in_shape) != 2 or not isinstance(index, tuple) or len(index) != 2:
+        return None
+    rows, cols = index
+    if rows != slice(None) or not isinstance(cols, slice):
+        return None
+    start, stop, step = cols.indices(in_shape[1])
+    return start if step == 1 and stop > start else None
+
+
+class Instance(NamedTuple):
+    ref: Ref  # a trace value
+    row: bool  # True: row b of the grid; False: row 0 (broadcast along rows)
+    col: int | None  # the column offset from j; None: column 0 (broadcast along columns)
+
+
+class Group:
+    """The fused part of a trace, planned: which trace values it reads (`params`), computes and returns.
+
+    Plain data apart from the two compiled kernels; `ops` keeps the records (with their names) so that a graph
+    picture can show the fused ops one by one (see `expand`).
+    """
+
+    def __init__(self, trace: Trace, members: list[int], outputs: list[int], params: list[Ref],
+                 param_shapes: list[tuple[int, int]], param_insts: list[Instance], grid: tuple[int, int],
+                 offsets: np.ndarray, dtype: np.dtype, fwd: Callable, bwd: Callable, source: str) -> None:
+        self.trace, self.members, self.outputs, self.params = trace, members, outputs, params
+        self.param_shapes = param_shapes  # each param as the kernels see it: 2-D
+        self.param_insts = param_insts  # the places params are read at; the backward writes one slab for each
+        self.grid, self.offsets, self.dtype = grid, offsets, dtype
+        self.fwd, self.bwd, self.source = fwd, bwd, source
+        self._assembly = [self._plan_assembly(k) for k in range(len(params))]
+
+    def _plan_assembly(self, k: int) -> tuple:
+        """How param k's gradient is made from its slabs: ("view", s), ("tile", s0, n) or ("add", [...])."""
+        ref, cols, C = self.params[k], self.param_shapes[k][1], self.grid[1]
+        slabs = [(s, i) for s, i in enumerate(self.param_insts) if i.ref == ref]
+        if all(i.row and i.col == n * C for n, (_, i) in enumerate(slabs)) and len(slabs) * C == cols:
+            return ("view", slabs[0][0]) if len(slabs) == 1 else ("tile", slabs[0][0], len(slabs))
+        return ("add", [(s, i.row, i.col) for s, i in slabs])
+
+    def param_grads(self, slabs: np.ndarray) -> list[np.ndarray]:
+        """Each param's gradient (2-D) from the backward kernel's slabs (one (R, C) slab per param instance):
+        slabs side by side, or summed over broadcast rows/columns and added in place."""
+        R, C = self.grid
+        out = []
+        for how, shape in zip(self._assembly, self.param_shapes):
+            if how[0] == "view":
+                out.append(slabs[how[1]])
+            elif how[0] == "tile":
+                s0, n = how[1], how[2]
+                out.append(slabs[s0:s0 + n].transpose(1, 0, 2).reshape(R, n * C))
+            else:
+                d = np.zeros(shape, dtype=self.dtype)
+                for s, row, col in how[1]:
+                    g = slabs[s] if row else slabs[s].sum(axis=0, keepdims=True)
+                    if col is None:
+                        d[:, 0:1] += g.sum(axis=1, keepdims=True)
+                    else:
+                        d[:, col:col + C] += g
+                out.append(d)
+        return out
+
+    @property
+    def names(self) -> list[str | None]:
+        return [self.trace.ops[i].name for i in self.outputs]
+
+    def expand(self, params: list[Any]) -> list[Any]:
+        """Run the fused ops one by one (eager `Function.apply`) on `params` (Tensors), returning the outputs:
+        the unfused graph, for pictures and for checking the kernels."""
+        vals: dict[Ref, Any] = dict(zip(self.params, params))
+        for i in self.members:
+            rec = self.trace.ops[i]
+            t = rec.op.apply(*[vals[r] for r in rec.args], **rec.attrs)
+            if rec.name:
+                t.name = rec.name
+            vals[Ref("op", i)] = t
+        return [vals[Ref("op", i)] for i in self.outputs]
+
+    def __repr__(self) -> str:
+        ops = ", ".join(self.trace.ops[i].op.__name__ for i in self.members)
+        return f"Group({ops} -> {', '.join(str(n) for n in self.names)})"
+
+
+def plan(trace: Trace) -> Group | None:
+    """The elementwise ops of `trace` that feed its outputs, as one Group with compiled kernels; None when there
+    is nothing to fuse or the trace does not fit the pattern (every fused op elementwise or a column slice, one
+    float dtype, a 2-D output grid, no unfused op reading a fused value)."""
+    ops = trace.ops
+    fusable = set()
+    for i, rec in enumerate(ops):
+        if rec.dtype not in _FLOATS or len(rec.shape) > 2:
+            continue
+        if rec.op in _RULES or (rec.op is M.GetItem and _column_slice(rec, _shape(trace, rec.args[0])) is not None):
+            fusable.add(i)
+    out_ops = []
+    for r in trace.outputs:
+        if r.kind == "op" and r.index in fusable and r.index not in out_ops:
+            out_ops.append(r.index)
+    if not out_ops:
+        return None
+    # the members: fusable ops that the outputs reach through fusable ops
+    members, todo = set(), list(out_ops)
+    while todo:
+        i = todo.pop()
+        if i in members:
+            continue
+        members.add(i)
+        todo.extend(r.index for r in ops[i].args if r.kind == "op" and r.index in fusable)
+    if len(members) < 2:
+        return None
+    # an unfused op must not read a fused value: the group runs after every unfused op
+    for i, rec in enumerate(ops):
+        if i not in members and any(r.kind == "op" and r.index in members for r in rec.args):
+            return None
+    dtype = ops[out_ops[0]].dtype
+    grid = ops[out_ops[0]].shape
+    if len(grid) != 2 or any(ops[i].shape != grid for i in out_ops):
+        return None
+    if any(ops[i].dtype != dtype for i in members):
+        return None
+
+    # instances, from the outputs backwards; params are the values read from memory
+    inst_of_op: dict[int, list[Instance]] = {}
+    param_refs: list[Ref] = []
+    param_insts: list[Instance] = []
+    need = [Instance(Ref("op", i), True, 0) for i in out_ops]
+    seen: set[Instance] = set()
+    edges: dict[Instance, list[Instance]] = {}
+    while need:
+        inst = need.pop()
+        if inst in seen:
+            continue
+        seen.add(inst)
+        r = inst.ref
+        if r.kind == "op" and r.index in members:
+            inst_of_op.setdefault(r.index, []).append(inst)
+            rec = ops[r.index]
+            zshape = _as2d(rec.shape)
+            if rec.op is M.GetItem:
+                a = _column_slice(rec, _shape(trace, rec.args[0]))
+                ins = [Instance(rec.args[0], inst.row, (inst.col or 0) + a)]
+            else:
+                ins = []
+                for ar in rec.args:
+                    ins_ = _broadcast(ar, inst, zshape, _as2d(_shape(trace, ar)))
+                    if ins_ is None:
+                        return None
+                    ins.append(ins_)
+            edges[inst] = ins
+            need.extend(ins)
+        else:  # read from memory
+            shape = _as2d(_shape(trace, r))
+            if _dtype(trace, r) != dtype:
+                return None
+            if (inst.row and shape[0] != grid[0]) or (not inst.row and shape[0] != 1):
+                return None
+            if inst.col is None and shape[1] != 1:
+                return None
+            if inst.col is not None and inst.col + grid[1] > shape[1]:
+                return None
+            if r not in param_refs:
+                param_refs.append(r)
+            param_insts.append(inst)
+    param_shapes = [_as2d(_shape(trace, r)) for r in param_refs]
+    # each param instance gets its own gradient slab; a param's slabs are adjacent, in column order
+    param_insts = sorted(param_insts, key=lambda i: (param_refs.index(i.ref),) + _inst_key(i))
+    source = _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, grid[1])
+    offsets = _runtime_offsets(param_insts + [i for v in inst_of_op.values() for i in v], grid[1])
+    fwd, bwd = _compile(source, dtype)
+    return Group(trace, sorted(members), out_ops, param_refs, param_shapes, param_insts, grid,
+                 np.asarray(offsets, dtype=np.int64), dtype, fwd, bwd, source)
+
+
+def _shape(trace: Trace, r: Ref) -> tuple[int, ...]:
+    if r.kind == "in":
+        return trace.input_shapes[r.index]
+    if r.kind == "op":
+        return trace.ops[r.index].shape
+    return trace.externals[r.index].data.shape
+
+
+def _dtype(trace: Trace, r: Ref) -> np.dtype:
+    if r.kind == "in":
+        return trace.input_dtypes[r.index]
+    if r.kind == "op":
+        return trace.ops[r.index].dtype
+    return trace.externals[r.index].data.dtype
+
+
+def _as2d(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) == 2:
+        return shape  # type: ignore[return-value]
+    return (1, shape[0]) if len(shape) == 1 else (1, 1)
+
+
+def _broadcast(ref: Ref, inst: Instance, zshape: tuple[int, int], xshape: tuple[int, int]) -> Instance | None:
+    """The instance of input `ref` (of shape `xshape`) that an elementwise op of shape `zshape` reads at `inst`."""
+    row = inst.row if xshape[0] == zshape[0] else (False if xshape[0] == 1 else None)
+    if row is None:
+        return None
+    if xshape[1] == zshape[1]:
+        col = inst.col
+    elif xshape[1] == 1:
+        col = None
+    else:
+        return None
+    return Instance(ref, row, col)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# code generation
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _runtime_offsets(insts: list[Instance], C: int) -> list[int]:
+    """Column offsets that are not a multiple of the grid width C: passed to the kernels at run time. Multiples of C
+    (every chunk offset) are written as `j + k*C`: LLVM then vectorizes the loops, which it did not do with
+    offsets read from an array."""
+    return sorted({i.col for i in insts if i.col and i.col % C})
+
+
+def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, C) -> str:
+    """Python source of `fwd` and `bwd`, for numba. Every array a kernel writes is its own argument (outputs,
+    gradient slabs), written once per element: a loop that stores to one array at several offsets was not
+    vectorized."""
+    var: dict[Instance, str] = {inst: f"x{k}" for k, inst in enumerate(param_insts)}
+    order = [inst for i in sorted(members) for inst in sorted(inst_of_op.get(i, []), key=_inst_key)]
+    var.update({inst: f"v{k}" for k, inst in enumerate(order)})
+    runtime = {o: f"o{k}" for k, o in enumerate(_runtime_offsets(param_insts + order, C))}
+
+    def col(c: int | None) -> str:
+        if c is None:
+            return "0"
+        if c == 0:
+            return "j"
+        return f"j + {c // C}*C" if c % C == 0 else f"j + {runtime[c]}"
+
+    P = [f"p{k}" for k in range(len(param_refs))]
+    pname = {r: P[k] for k, r in enumerate(param_refs)}
+    loads = [f"{var[i]} = {pname[i.ref]}[{'b' if i.row else '0'}, {col(i.col)}]" for i in param_insts]
+    compute = []
+    for inst in order:
+        rec, ins = ops[inst.ref.index], edges[inst]
+        if rec.op is M.GetItem:
+            compute.append(f"{var[inst]} = {var[ins[0]]}")
+        else:
+            compute.append(f"{var[inst]} = " + _RULES[rec.op][0].format(a=var[ins[0]],
+                                                                        b=var[ins[1]] if len(ins) > 1 else ""))
+    outs = [Instance(Ref("op", i), True, 0) for i in out_ops]
+    head = [f"{name} = offs[{k}]" for k, name in enumerate(runtime.values())]
+
+    def kernel(name: str, args: list[str], body: list[str]) -> list[str]:
+        return ([f"def {name}(R, C, offs, {', '.join(args)}):"] + ["    " + h for h in head]
+                + ["    for b in range(R):", "        for j in range(C):"] + ["            " + b for b in body])
+
+    O = [f"out{k}" for k in range(len(outs))]
+    fwd = kernel("fwd", P + O, loads + compute + [f"{O[k]}[b, j] = {var[o]}" for k, o in enumerate(outs)])
+
+    G = [f"g{k}" for k in range(len(outs))]
+    S = [f"s{k}" for k in range(len(param_insts))]
+    adj = {inst: "a" + v for inst, v in var.items()}
+    back = [f"{adj[i]} = ZERO" for i in param_insts + order]
+    back += [f"{adj[o]} += {G[k]}[b, j]" for k, o in enumerate(outs)]
+    for inst in reversed(order):
+        rec, ins = ops[inst.ref.index], edges[inst]
+        if rec.op is M.GetItem:
+            back.append(f"{adj[ins[0]]} += {adj[inst]}")
+            continue
+        names = {"z": var[inst], "g": adj[inst], "a": var[ins[0]], "da": adj[ins[0]]}
+        if len(ins) > 1:
+            names.update(b=var[ins[1]], db=adj[ins[1]])
+        back += [s.format(**names) for s in _RULES[rec.op][1]]
+    back += [f"{S[k]}[b, j] = {adj[i]}" for k, i in enumerate(param_insts)]
+    bwd = kernel("bwd", P + G + S, loads + compute + back)
+    return "\n".join(fwd + ["", ""] + bwd) + "\n"
+
+
+def _inst_key(inst: Instance) -> tuple:
+    return (not inst.row, -1 if inst.col is None else inst.col)
+
+
+_compiled: dict[tuple[str, str], tuple[Callable, Callable]] = {}
+_llvm_tuned = [False]
+
+
+def _tune_llvm() -> None:
+    """Let LLVM's loop vectorizer emit more run-time overlap checks than its default 128 (a process-wide LLVM
+    option; it only changes which loops get vectorized, never results). The backward kernel stores to one slab per
+    param instance: an LSTM's has 9 stores and 5 loaded arrays, over the default, and ran 7x slower unvectorized."""
+    if not _llvm_tuned[0]:
+        llvm.set_option("tinygrad_lstm", "-vectorize-memory-check-threshold=4096")
+        _llvm_tuned[0] = True
+
+
+def _compile(source: str, dtype: np.dtype) -> tuple[Callable, Callable]:
+    """numba kernels for `source`, compiled once per process for each (source, dtype)."""
+    key = (hashlib.sha1(source.encode()).hexdigest(), dtype.str)
+    if key not in _compiled:
+        _tune_llvm()
+        f32 = dtype == np.float32
+        namespace: dict[str, Any] = {
+            "np": np, "ZERO": dtype.type(0), "ONE": dtype.type(1),
+            "TANH": nb._tanh32 if f32 else np.tanh, "SIGMOID": nb._sigmoid32 if f32 else nb._sigmoid64,
+        }
+        exec(compile(source, f"<fused kernel {key[0][:8]}>", "exec"), namespace)  # noqa: S102 - our own code
+        jit = njit(error_model="numpy")
+        _compiled[key] = (jit(namespace["fwd"]), jit(namespace["bwd"]))
+    return _compiled[key]

@@ -1,0 +1,39 @@
+"""`Fused`: the op that runs a planned Group's kernels. Its forward computes all the group's outputs in one pass,
+its backward all the gradients in another; both are generated from the traced ops (see fuse.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from .fuse import Group
+
+
+class Fused(Function):
+    """z₁ … zₖ = the group's elementwise ops, per element        dz/dx: reverse mode through the same ops
+
+    Returns the single output, or the k outputs stacked on a new leading axis (take them with z[0], z[1], …).
+    """
+
+    def forward(self, *params: np.ndarray, group: Group) -> np.ndarray:
+        R, C = group.grid
+        for p, shape in zip(params, group.param_shapes):
+            if p.shape != shape and p.size != shape[0] * shape[1]:
+                raise ValueError(f"fused: the group was traced with inputs of shapes {group.param_shapes}, got "
+                                 f"{[q.shape for q in params]}")
+        flat = [p if p.ndim == 2 else p.reshape(s) for p, s in zip(params, group.param_shapes)]
+        out = np.empty((len(group.outputs), R, C), dtype=group.dtype)
+        group.fwd(R, C, group.offsets, *flat, *out)  # out[k] are C-contiguous: as fast as separate arrays
+        self.save_for_backward(*flat)
+        return out if len(group.outputs) > 1 else out[0]
+
+    def backward(self, g: np.ndarray):
+        group: Group = self.attrs["group"]
+        flat = self.saved_tensors
+        R, C = group.grid
+        gs = list(g) if len(group.outputs) > 1 else [g]
+        slabs = np.empty((len(group.param_insts), R, C), dtype=group.dtype)
+        group.bwd(R, C, group.offsets, *flat, *gs, *slabs)
+        grads = group.param_grads(slabs)
+        return tuple(d.reshape(p.shape) if need else None
+                     for d, p, need in zip(grads, self.parents, self.needs_input_grad))

@@ -1,0 +1,114 @@
+"""Replay a traced step on new inputs: the unfused ops one by one, then the fused group as one `Fused` op.
+
+`Stepper` is what a recurrent layer's loop calls instead of `cell.step`: the first calls run the cell's own
+forward (eager, op by op) while being traced; once two consecutive traces agree, later calls replay the trace
+with the elementwise part fused. Same values, same gradients (autograd still records every replayed op), a
+fifth of the Python per step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..ops.movement import GetItem
+from ..tensor import Tensor
+from .fuse import Group, plan
+from .fused import Fused
+from .trace import Ref, Trace, trace
+
+_state = {"enabled": os.environ.get("TINYGRAD_LSTM_FUSE", "1").strip() not in ("0", "false", "no", "off")}
+
+
+def fusion_enabled() -> bool:
+    """Whether recurrent layers fuse their cells' elementwise ops (on the numba backend). Default on;
+    ``TINYGRAD_LSTM_FUSE=0`` or ``with fusion(False):`` runs every op eagerly."""
+    from ..kernels import get_backend
+
+    return _state["enabled"] and get_backend() == "numba"
+
+
+@contextmanager
+def fusion(enabled: bool) -> Iterator[None]:
+    """``with fusion(False): ...`` runs recurrent layers op by op (the reference the fused kernels are checked
+    against); ``fusion(True)`` turns fusion back on inside."""
+    prev, _state["enabled"] = _state["enabled"], enabled
+    try:
+        yield
+    finally:
+        _state["enabled"] = prev
+
+
+class CompiledStep:
+    """A trace ready to replay: `pre` are the unfused ops (a matmul, …) in their order, then `group` fused."""
+
+    def __init__(self, tr: Trace, group: Group | None) -> None:
+        self.trace, self.group = tr, group
+        members = set(group.members) if group else set()
+        self.pre = [i for i in range(len(tr.ops)) if i not in members]
+
+    def __call__(self, inputs: list[Tensor]) -> list[Tensor]:
+        tr, group = self.trace, self.group
+        ops, ext = tr.ops, tr.externals
+        vals: dict[int, Tensor] = {}
+
+        def get(r: Ref) -> Tensor:
+            return inputs[r.index] if r.kind == "in" else (vals[r.index] if r.kind == "op" else ext[r.index])
+
+        for i in self.pre:
+            rec = ops[i]
+            t = rec.op.apply(*[get(r) for r in rec.args], **rec.attrs)
+            t.name = rec.name
+            vals[i] = t
+        if group is not None:
+            z = Fused.apply(*[get(r) for r in group.params], group=group)
+            if len(group.outputs) == 1:
+                vals[group.outputs[0]] = z
+                z.name = ops[group.outputs[0]].name
+            else:
+                for k, i in enumerate(group.outputs):
+                    t = vals[i] = GetItem.apply(z, index=k)
+                    t.name = ops[i].name
+        return [get(r) for r in tr.outputs]
+
+
+class Stepper:
+    """``stepper(x, state)`` computes ``fn(x, state)``: eagerly while tracing, then by replaying the trace.
+
+    Make one per sequence (the trace refers to the tensors the step reads from outside, such as W_hhᵀ, which a
+    layer makes once per sequence). Steps whose shapes differ from the trace's run eagerly.
+    """
+
+    max_traces = 3  # give up (and stop tracing) when this many traces never agreed
+
+    def __init__(self, fn: Callable[..., Any], enabled: bool | None = None) -> None:
+        self.fn = fn
+        self.active = fusion_enabled() if enabled is None else enabled
+        self.compiled: CompiledStep | None = None
+        self._prev: Trace | None = None
+        self._traces = 0
+
+    def __call__(self, x: Tensor, state: Any) -> Any:
+        compiled = self.compiled
+        if compiled is not None:
+            flat = [x, *state] if isinstance(state, tuple) else [x, state]
+            if tuple(t.data.shape for t in flat) == compiled.trace.input_shapes:
+                out = compiled(flat)
+                return tuple(out) if compiled.trace.tuple_out else out[0]
+            return self.fn(x, state)
+        if not self.active:
+            return self.fn(x, state)
+        result, tr = trace(self.fn, x, state)
+        self._traces += 1
+        if tr is not None and self._prev is not None and tr.matches(self._prev):
+            group = plan(tr)
+            if group is None:
+                self.active = False  # nothing to gain by replaying
+            else:
+                self.compiled = CompiledStep(tr, group)
+        elif self._traces >= self.max_traces:
+            self.active = False
+        self._prev = tr
+        return result

@@ -1,0 +1,138 @@
+"""Trace one call of a function of Tensors into a program: a list of plain-data op records.
+
+Every op call inside the traced function (`autograd.Function.apply`) is written down as
+
+    OpRecord(op=Mul, args=(Ref("op", 3), Ref("in", 2)), attrs={}, shape=(16, 128), dtype=float32, name="c_t")
+
+where an argument is one of the function's inputs (`in`), the output of an earlier op (`op`), or a tensor made
+outside the call (`ext`: a parameter, W_hhᵀ, a constant). Nothing else is kept, so a trace can be compared with
+another, turned into kernels (`fuse.py`) and replayed on new inputs (`program.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..autograd import _mode
+from ..tensor import Tensor
+
+
+class Ref(NamedTuple):
+    kind: str  # "in" (an input), "op" (an op's output), "ext" (a tensor from outside)
+    index: int
+
+
+class OpRecord(NamedTuple):
+    op: type  # the Function subclass
+    args: tuple[Ref, ...]
+    attrs: dict
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    name: str | None  # given with .named() inside the function: "f_t"
+
+
+class Trace:
+    """What one call did: `ops` in the order they ran (inputs before outputs), the outside tensors they read,
+    and where each output came from."""
+
+    def __init__(self, inputs: Sequence[Tensor], ops: list[OpRecord], externals: list[Tensor],
+                 outputs: tuple[Ref, ...], tuple_out: bool) -> None:
+        self.input_shapes = tuple(t.shape for t in inputs)
+        self.input_dtypes = tuple(t.dtype for t in inputs)
+        self.ops, self.externals, self.outputs, self.tuple_out = ops, externals, outputs, tuple_out
+
+    def matches(self, other: Trace) -> bool:
+        """The same ops on the same kinds of inputs, reading the same outside tensors: then replaying this trace
+        on the other call's inputs computes what the other call computed."""
+        if (self.input_shapes != other.input_shapes or self.input_dtypes != other.input_dtypes
+                or self.outputs != other.outputs or self.tuple_out != other.tuple_out
+                or len(self.ops) != len(other.ops) or len(self.externals) != len(other.externals)):
+            return False
+        for a, b in zip(self.ops, other.ops):
+            if (a.op is not b.op or a.args != b.args or a.shape != b.shape or a.dtype != b.dtype
+                    or a.name != b.name or not _same_value(a.attrs, b.attrs)):
+                return False
+        return all(_same_external(a, b) for a, b in zip(self.externals, other.externals))
+
+
+def _same_external(a: Tensor, b: Tensor) -> bool:
+    """The same tensor object; or, for a constant made on the fly (the 1 of `1 - z`), the same single value. A new
+    array of several values each call (a random mask) is not the same: such a function is not replayed."""
+    if a is b:
+        return True
+    return (not a.requires_grad and not b.requires_grad and a.data.size == 1 and b.data.size == 1
+            and a.data.shape == b.data.shape and a.data.dtype == b.data.dtype
+            and bool(np.array_equal(a.data, b.data, equal_nan=True)))
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - an attr that cannot be compared is not the same
+        return False
+
+
+def trace(fn: Callable[..., Any], *args: Any) -> tuple[Any, Trace | None]:
+    """Call ``fn(*args)`` and return its result with the trace of what it computed.
+
+    `args` are Tensors or tuples of Tensors (an LSTM step takes ``(x, (h, c))``); the result must be a Tensor or a
+    tuple of Tensors. The trace is None when the call cannot be described by its inputs alone: an input tensor
+    passed twice (h₀ and c₀ may be one zeros tensor), or a result that is not made of Tensors.
+    """
+    inputs = _flatten(args)
+    calls: list = []
+    prev, _mode.tracer = _mode.tracer, calls
+    try:
+        result = fn(*args)
+    finally:
+        _mode.tracer = prev
+    if inputs is None or len({id(t) for t in inputs}) != len(inputs):
+        return result, None
+    outs = _flatten((result,))
+    if outs is None:
+        return result, None
+    refs: dict[int, Ref] = {id(t): Ref("in", k) for k, t in enumerate(inputs)}
+    externals: list[Tensor] = []
+    ops: list[OpRecord] = []
+    for cls, parents, attrs, out in calls:
+        args_refs = []
+        for p in parents:
+            r = refs.get(id(p))
+            if r is None:
+                r = refs[id(p)] = Ref("ext", len(externals))
+                externals.append(p)
+            args_refs.append(r)
+        refs[id(out)] = Ref("op", len(ops))
+        ops.append(OpRecord(cls, tuple(args_refs), attrs, out.data.shape, out.data.dtype, out.name))
+    out_refs = []
+    for t in outs:
+        r = refs.get(id(t))
+        if r is None:
+            r = refs[id(t)] = Ref("ext", len(externals))
+            externals.append(t)
+        out_refs.append(r)
+    # names given after the op ran (`.named("h_t")`) are read now
+    ops = [o._replace(name=out.name) if o.name != out.name else o for o, (*_, out) in zip(ops, calls)]
+    return result, Trace(inputs, ops, externals, tuple(out_refs), isinstance(result, tuple))
+
+
+def _flatten(args: Any) -> list[Tensor] | None:
+    flat: list[Tensor] = []
+    for a in args:
+        parts = a if isinstance(a, (tuple, list)) else (a,)
+        for p in parts:
+            if not isinstance(p, Tensor):
+                return None
+            flat.append(p)
+    return flat
