@@ -98,15 +98,21 @@ def new_call_id() -> int:
     return _calls[0]
 
 
-@contextmanager
-def scope(label: Any) -> Iterator[None]:
-    """Tag every node recorded inside with `label` (a module call, a time step) for the graph renderer."""
-    prev = _mode.scope
-    _mode.scope = prev + (label,)
-    try:
-        yield
-    finally:
-        _mode.scope = prev
+class scope:
+    """``with scope(label, ...)``: tag every node recorded inside with the labels (a time step, a module call)
+    for the graph renderer. A class rather than a generator: recurrent layers enter two per time step."""
+
+    __slots__ = ("labels", "prev")
+
+    def __init__(self, *labels: Any) -> None:
+        self.labels = labels
+
+    def __enter__(self) -> None:
+        self.prev = _mode.scope
+        _mode.scope = self.prev + self.labels
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.scope = self.prev
 
 
 def current_scope() -> tuple:
@@ -131,6 +137,31 @@ class SliceGrad:
     def __init__(self, index: Any, value: np.ndarray) -> None:
         self.index = index
         self.value = value
+
+
+class ProductGrad:
+    """A gradient xᵀ @ g left unevaluated. A weight used at every time step (W_hhᵀ) gets one such product per
+    step; the engine adds them up when the weight's gradient is needed, as one matrix product of the stacked
+    factors, Σₜ xₜᵀ gₜ = [x₁; …; x_T]ᵀ [g₁; …; g_T]: one large GEMM instead of T small ones."""
+
+    __slots__ = ("x", "g")
+
+    def __init__(self, x: np.ndarray, g: np.ndarray) -> None:
+        self.x = x
+        self.g = g
+
+    def dense(self) -> np.ndarray:
+        return self.x.T @ self.g
+
+    @staticmethod
+    def total(products: list[ProductGrad]) -> np.ndarray:
+        from .kernels import active
+
+        if len(products) == 1:
+            return active().matmul(products[0].x.T, products[0].g)
+        x = np.concatenate([p.x for p in products])
+        g = np.concatenate([p.g for p in products])
+        return active().matmul(x.T, g)
 
 
 class Function:
@@ -260,18 +291,34 @@ class _GradBuffer:
     """Gradients on their way back, one per tensor. Tracks which buffers it owns, since an op may hand the same
     array to several inputs (Add passes g to both): only an owned buffer is ever added into in place."""
 
-    __slots__ = ("grads", "owned")
+    __slots__ = ("grads", "owned", "products")
 
     def __init__(self) -> None:
         self.grads: dict[int, np.ndarray] = {}
         self.owned: set[int] = set()
+        self.products: dict[int, list[ProductGrad]] = {}  # unevaluated xᵀ @ g terms, summed at pop
 
     def pop(self, t: Tensor) -> np.ndarray | None:
-        self.owned.discard(id(t))
-        return self.grads.pop(id(t), None)
+        key = id(t)
+        owned = key in self.owned
+        self.owned.discard(key)
+        g = self.grads.pop(key, None)
+        products = self.products.pop(key, None)
+        if products is not None:
+            p = ProductGrad.total(products).astype(t.data.dtype, copy=False)
+            if g is None:
+                g = p
+            elif owned:
+                np.add(g, p, out=g)
+            else:
+                g = g + p
+        return g
 
     def add(self, t: Tensor, g: Any) -> None:
         key, shape, dtype = id(t), t.data.shape, t.data.dtype
+        if type(g) is ProductGrad:
+            self.products.setdefault(key, []).append(g)
+            return
         have = self.grads.get(key)
         if isinstance(g, SliceGrad):
             if have is None:
@@ -377,7 +424,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
         for k, (p, need, pg) in enumerate(zip(node.parents, node.needs_input_grad, in_grads)):
             if need and pg is not None:
                 for ob in _observers:
-                    ob.edge_grad(node, k, p, pg)
+                    ob.edge_grad(node, k, p, pg.dense() if type(pg) is ProductGrad else pg)
                 grads.add(p, pg)
         if not retain_graph:
             node.saved_tensors = None

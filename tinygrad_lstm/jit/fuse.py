@@ -74,43 +74,50 @@ class Group:
     """
 
     def __init__(self, trace: Trace, members: list[int], outputs: list[int], params: list[Ref],
-                 param_shapes: list[tuple[int, int]], param_insts: list[Instance], grid: tuple[int, int],
+                 param_shapes: list[tuple[int, int]], param_insts: list[Instance], slab_of: list[int],
+                 grid: tuple[int, int],
                  offsets: np.ndarray, dtype: np.dtype, fwd: Callable, bwd: Callable, source: str) -> None:
         self.trace, self.members, self.outputs, self.params = trace, members, outputs, params
         self.param_shapes = param_shapes  # each param as the kernels see it: 2-D
-        self.param_insts = param_insts  # the places params are read at; the backward writes one slab for each
+        self.param_insts = param_insts  # the places params are read at
+        self.slab_of = slab_of  # the backward's gradient slab (R, C) of each param instance; slabs may be shared
+        self.n_slabs = max(slab_of, default=-1) + 1
         self.grid, self.offsets, self.dtype = grid, offsets, dtype
         self.fwd, self.bwd, self.source = fwd, bwd, source
         self._assembly = [self._plan_assembly(k) for k in range(len(params))]
 
     def _plan_assembly(self, k: int) -> tuple:
-        """How param k's gradient is made from its slabs: ("view", s), ("tile", s0, n) or ("add", [...])."""
+        """How param k's gradient is made from slabs: ("view", s), ("tile", s0, n) or ("add", [...])."""
         ref, cols, C = self.params[k], self.param_shapes[k][1], self.grid[1]
-        slabs = [(s, i) for s, i in enumerate(self.param_insts) if i.ref == ref]
-        if all(i.row and i.col == n * C for n, (_, i) in enumerate(slabs)) and len(slabs) * C == cols:
-            return ("view", slabs[0][0]) if len(slabs) == 1 else ("tile", slabs[0][0], len(slabs))
-        return ("add", [(s, i.row, i.col) for s, i in slabs])
+        slabs = [(self.slab_of[n], i) for n, i in enumerate(self.param_insts) if i.ref == ref]
+        s0 = slabs[0][0]
+        if len(slabs) * C == cols and all(i.row and i.col == n * C and s == s0 + n for n, (s, i) in enumerate(slabs)):
+            return ("view", s0) if len(slabs) == 1 else ("tile", s0, len(slabs))
+        return ("add", tuple((s, i.row, i.col) for s, i in slabs))
 
     def param_grads(self, slabs: np.ndarray) -> list[np.ndarray]:
-        """Each param's gradient (2-D) from the backward kernel's slabs (one (R, C) slab per param instance):
-        slabs side by side, or summed over broadcast rows/columns and added in place."""
+        """Each param's gradient (2-D) from the backward kernel's slabs: one slab, slabs side by side, or slabs
+        summed over broadcast rows/columns and added in place. Params with the same plan share one array."""
         R, C = self.grid
+        made: dict[tuple, np.ndarray] = {}
         out = []
         for how, shape in zip(self._assembly, self.param_shapes):
-            if how[0] == "view":
-                out.append(slabs[how[1]])
-            elif how[0] == "tile":
-                s0, n = how[1], how[2]
-                out.append(slabs[s0:s0 + n].transpose(1, 0, 2).reshape(R, n * C))
-            else:
-                d = np.zeros(shape, dtype=self.dtype)
-                for s, row, col in how[1]:
-                    g = slabs[s] if row else slabs[s].sum(axis=0, keepdims=True)
-                    if col is None:
-                        d[:, 0:1] += g.sum(axis=1, keepdims=True)
-                    else:
-                        d[:, col:col + C] += g
-                out.append(d)
+            d = made.get(how)
+            if d is None:
+                if how[0] == "view":
+                    d = slabs[how[1]]
+                elif how[0] == "tile":
+                    d = slabs[how[1]:how[1] + how[2]].transpose(1, 0, 2).reshape(R, how[2] * C)
+                else:
+                    d = np.zeros(shape, dtype=self.dtype)
+                    for s, row, col in how[1]:
+                        g = slabs[s] if row else slabs[s].sum(axis=0, keepdims=True)
+                        if col is None:
+                            d[:, 0:1] += g.sum(axis=1, keepdims=True)
+                        else:
+                            d[:, col:col + C] += g
+                made[how] = d
+            out.append(d)
         return out
 
     @property
@@ -217,10 +224,10 @@ def plan(trace: Trace) -> Group | None:
     param_shapes = [_as2d(_shape(trace, r)) for r in param_refs]
     # each param instance gets its own gradient slab; a param's slabs are adjacent, in column order
     param_insts = sorted(param_insts, key=lambda i: (param_refs.index(i.ref),) + _inst_key(i))
-    source = _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, grid[1])
+    source, slab_of = _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, grid[1])
     offsets = _runtime_offsets(param_insts + [i for v in inst_of_op.values() for i in v], grid[1])
     fwd, bwd = _compile(source, dtype)
-    return Group(trace, sorted(members), out_ops, param_refs, param_shapes, param_insts, grid,
+    return Group(trace, sorted(members), out_ops, param_refs, param_shapes, param_insts, slab_of, grid,
                  np.asarray(offsets, dtype=np.int64), dtype, fwd, bwd, source)
 
 
@@ -272,10 +279,11 @@ def _runtime_offsets(insts: list[Instance], C: int) -> list[int]:
     return sorted({i.col for i in insts if i.col and i.col % C})
 
 
-def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, C) -> str:
-    """Python source of `fwd` and `bwd`, for numba. Every array a kernel writes is its own argument (outputs,
-    gradient slabs), written once per element: a loop that stores to one array at several offsets was not
-    vectorized."""
+def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, C) -> tuple[str, list[int]]:
+    """Python source of `fwd` and `bwd`, for numba, and which gradient slab each param instance reads.
+
+    Every array a kernel writes is its own argument (outputs, gradient slabs), written once per element: a loop
+    that stored to one array at several offsets was not vectorized (7x slower)."""
     var: dict[Instance, str] = {inst: f"x{k}" for k, inst in enumerate(param_insts)}
     order = [inst for i in sorted(members) for inst in sorted(inst_of_op.get(i, []), key=_inst_key)]
     var.update({inst: f"v{k}" for k, inst in enumerate(order)})
@@ -310,7 +318,6 @@ def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, 
     fwd = kernel("fwd", P + O, loads + compute + [f"{O[k]}[b, j] = {var[o]}" for k, o in enumerate(outs)])
 
     G = [f"g{k}" for k in range(len(outs))]
-    S = [f"s{k}" for k in range(len(param_insts))]
     adj = {inst: "a" + v for inst, v in var.items()}
     back = [f"{adj[i]} = ZERO" for i in param_insts + order]
     back += [f"{adj[o]} += {G[k]}[b, j]" for k, o in enumerate(outs)]
@@ -323,9 +330,23 @@ def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, 
         if len(ins) > 1:
             names.update(b=var[ins[1]], db=adj[ins[1]])
         back += [s.format(**names) for s in _RULES[rec.op][1]]
-    back += [f"{S[k]}[b, j] = {adj[i]}" for k, i in enumerate(param_insts)]
+    # a param instance whose adjoint is a copy of another variable (both inputs of gates = xw + hw get the
+    # gradient of the sum) shares that variable's slab: fewer stores, and one gradient array for both params
+    sources: dict[str, list[str]] = {}
+    for st in back:
+        target, _, expr = st.partition(" += ")
+        sources.setdefault(target, []).append(expr if expr else "?")
+    slab_of, slab_var = [], []
+    for i in param_insts:
+        src = sources.get(adj[i], [])
+        var_ = src[0] if len(src) == 1 and src[0].isidentifier() else adj[i]
+        if var_ not in slab_var:
+            slab_var.append(var_)
+        slab_of.append(slab_var.index(var_))
+    S = [f"s{k}" for k in range(len(slab_var))]
+    back += [f"{S[k]}[b, j] = {v}" for k, v in enumerate(slab_var)]
     bwd = kernel("bwd", P + G + S, loads + compute + back)
-    return "\n".join(fwd + ["", ""] + bwd) + "\n"
+    return "\n".join(fwd + ["", ""] + bwd) + "\n", slab_of
 
 
 def _inst_key(inst: Instance) -> tuple:

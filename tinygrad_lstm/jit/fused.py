@@ -32,7 +32,7 @@ class Fused(Function):
         flat = self.saved_tensors
         R, C = group.grid
         gs = list(g) if len(group.outputs) > 1 else [g]
-        slabs = np.empty((len(group.param_insts), R, C), dtype=group.dtype)
+        slabs = np.empty((group.n_slabs, R, C), dtype=group.dtype)
         group.bwd(R, C, group.offsets, *flat, *gs, *slabs)
         grads = group.param_grads(slabs)
         return tuple(d.reshape(p.shape) if need else None

@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import numpy_backend as _ref
+from .blas import use_threads_for
 
 NAME = "numba"
 
@@ -296,7 +297,10 @@ def _same_float(a: np.ndarray, b: np.ndarray) -> bool:
 
 exp = _ref.exp  # numpy's SIMD exp and log: 5-7x faster than numba's per-element libm calls
 log = _ref.log
-matmul = _ref.matmul  # BLAS through numpy; numba's own `@` needs scipy
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """BLAS through numpy (numba's own `@` needs scipy), on one thread for small products (see blas.py)."""
+    use_threads_for(a.size * (b.shape[-1] if b.ndim > 1 else 1))
+    return _ref.matmul(a, b)
 
 
 def tanh(x: np.ndarray) -> np.ndarray:

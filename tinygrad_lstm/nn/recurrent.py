@@ -131,14 +131,16 @@ class RNNBase(Module):
         with cell.unrolling() if hoist else contextlib.nullcontext():
             step = Stepper(cell.step) if hoist else None  # traces the first steps, then replays them fused
             for t in steps:
-                with autograd.scope(autograd.ScopeEntry("step", f"t={t}", "", t)):
-                    if hoist:
-                        with autograd.scope(cell._scope_entry()):
-                            new = step(xs[t], state)
-                    else:
+                at_t = autograd.ScopeEntry("step", f"t={t}", "", t)
+                if hoist:  # the scope a cell call would give: time step, then the cell's module call
+                    with autograd.scope(at_t, cell._scope_entry()):
+                        new = step(xs[t], state)
+                else:
+                    with autograd.scope(at_t):
                         new = cell(xs[t], state)
-                    h = RNNCellBase.output(new) if not isinstance(new, Tensor) else new
-                    if masks is not None:  # past its length a sequence keeps its state and outputs zeros
+                h = new if isinstance(new, Tensor) else RNNCellBase.output(new)
+                if masks is not None:  # past its length a sequence keeps its state and outputs zeros
+                    with autograd.scope(at_t):
                         m = masks[t]
                         if isinstance(new, tuple):
                             new = tuple(where(m, a, b) for a, b in zip(new, state))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, ProductGrad
 from ..kernels import active as K
 
 
@@ -34,7 +34,10 @@ class MatMul(Function):
             if x.ndim == 1:
                 gx = gx[..., 0, :]
         if self.needs_input_grad[1]:
-            gy = k.matmul(np.swapaxes(x2, -1, -2), g)
-            if y.ndim == 1:
-                gy = gy[..., 0]
+            if x.ndim == 2 and y.ndim == 2:
+                gy = ProductGrad(x, g)  # Xᵀ G, evaluated by the engine with the other uses of Y (one GEMM)
+            else:
+                gy = k.matmul(np.swapaxes(x2, -1, -2), g)
+                if y.ndim == 1:
+                    gy = gy[..., 0]
         return gx, gy

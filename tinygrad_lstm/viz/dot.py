@@ -16,6 +16,7 @@ from ..tensor import Tensor
 from . import style
 from .grads import GradTrace, LeafGrads, last_trace
 from .graph import Cluster, Edge, Graph, Node, build
+from .unfuse import unfuse
 
 # Above this many nodes (and with collapse=None) module calls are collapsed. graphviz-pure took ~1.4 s for 2,600
 # nodes of an unrolled LSTM in clusters, 8.5 s for 2,500 flat, 20-70 s for 10,000 (docs/graphs.md has the table).
@@ -159,11 +160,16 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
         raise ValueError(f"viz: rankdir must be one of TB, LR, BT, RL, got {rankdir!r}")
     if isinstance(collapse, str):
         collapse = [collapse]
-    roots = _roots(root)
+    # the picture is made from a display copy of the graph in which every fused op (jit.Fused: a recurrent
+    # layer's replayed steps) is expanded into the ops it fuses, so it looks as if fusion were off
+    view = unfuse(_roots(root))
+    roots = view.roots
     g = build(roots, group, collapse, show_params)
     if collapse is None and max_nodes is not None and len(g.nodes) > max_nodes:
         g = _auto_collapse(roots, g, group, max_nodes, show_params)
-    grads = _grad_source(show_grads, g.tensors)
+    grads = _grad_source(show_grads, [view.original(t) for t in g.tensors])
+    if grads is not None:
+        grads = view.grads(grads)
     norms = [_edge_norm(grads, e) for e in g.edges] if grads is not None else [None] * len(g.edges)
     scale = style.GradScale([n for n in norms if n is not None]) if grads is not None else None
 

@@ -3,7 +3,9 @@
 After `backward()` only leaves (and tensors that called `retain_grad`) keep `.grad`; the gradients of
 intermediates — the ones that show a gradient vanishing through time — are gone. A `GradTrace` watches the
 backward pass (it is an `autograd.GradObserver`) and keeps one float per tensor and per edge, not the arrays
-(a module call's partial sum for the collapsed view lives only until that tensor's own gradient is complete):
+(a module call's partial sum for the collapsed view lives only until that tensor's own gradient is complete).
+The one exception: the gradient of each `jit.Fused` op's output is kept whole, so that a picture can show the
+ops it fuses one by one with their own gradients (computed from it when drawn, see unfuse.py):
 
     with viz.trace_grads() as tr:
         loss.backward()
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, GradObserver, SliceGrad, observe_grads, unbroadcast
+from ..jit.fused import Fused
 from ..tensor import Tensor
 
 
@@ -65,10 +68,15 @@ class GradTrace(GradObserver):
         # norm, or a float64 sum and None]. Closed when the parent's own gradient is complete (`tensor_grad`).
         self._open: dict[tuple[int, int], list[Any]] = {}
         self._open_of: dict[int, list[tuple[int, int]]] = {}
+        # dL/dz of each Fused op's output z, whole (the only arrays kept): a picture expands the fused ops and
+        # runs their backward from it (unfuse.py). About the size of the hidden states, one copy per step.
+        self._fused: dict[int, tuple[weakref.ref, np.ndarray]] = {}
 
     # ----- GradObserver ------------------------------------------------------------------------------------------
     def tensor_grad(self, t: Tensor, grad: np.ndarray) -> None:
         self._tensor[id(t)] = (weakref.ref(t), _norm(np.asarray(grad)))
+        if isinstance(t._ctx, Fused):
+            self._fused[id(t)] = (weakref.ref(t), np.array(grad, copy=True))
         self._close(self._open_of.pop(id(t), ()))
 
     def edge_grad(self, node: Function, k: int, parent: Tensor, grad: Any) -> None:
@@ -113,6 +121,11 @@ class GradTrace(GradObserver):
         self.finish()
         hit = self._call.get((id(parent), call))
         return hit[1] if hit is not None and hit[0]() is parent else None
+
+    def fused_grad(self, z: Tensor) -> np.ndarray | None:
+        """dL/dz for the output `z` of a `jit.Fused` op (its outputs stacked, when it has several), or None."""
+        hit = self._fused.get(id(z))
+        return hit[1] if hit is not None and hit[0]() is z else None
 
     def covers(self, tensors: list[Tensor]) -> bool:
         """Whether this trace saw a gradient for any of `tensors`."""
