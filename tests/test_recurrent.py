@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tinygrad_lstm import Tensor, autograd, gradcheck, manual_seed, nn
+from tinygrad_lstm.jit import fusion
 
 RTOL, ATOL = 1e-9, 1e-12  # float64 against PyTorch: far tighter than the 1e-6 asked of us
 
@@ -651,11 +652,11 @@ def test_bad_constructor_arguments():
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def named_nodes(*roots: Tensor) -> list[Tensor]:
+def named_nodes(*roots: Tensor, all_nodes: bool = False) -> list[Tensor]:
     seen, out = set(), []
     for r in roots:
         for t in autograd.toposort(r):
-            if id(t) not in seen and t.grad_fn is not None and t.name:
+            if id(t) not in seen and t.grad_fn is not None and (t.name or all_nodes):
                 seen.add(id(t))
                 out.append(t)
     return out
@@ -692,7 +693,14 @@ def test_lstm_layer_scopes_each_step():
             return self.lstm(x)
 
     T = 3
-    out, (h, c) = Model()(Tensor(np.ones((T, 1, 3), dtype=np.float32), requires_grad=True))
+    model, x = Model(), Tensor(np.ones((T, 1, 3), dtype=np.float32), requires_grad=True)
+    # fused steps carry the same scope on their one Fused node (viz draws them expanded: test_viz_fused.py)
+    out, (h, c) = model(x)
+    fused = [t for t in named_nodes(out, h, c, all_nodes=True) if t.grad_fn is not None and t.grad_fn.op == "Fused"]
+    assert len(fused) == (T - 1) * 2
+    assert all([s.kind for s in t.grad_fn.scope] == ["module", "module", "step", "module"] for t in fused)
+    with fusion(False):  # op by op: every equation's tensor
+        out, (h, c) = model(x)
     nodes = named_nodes(out, h, c)
     gates = [t for t in nodes if t.name in {"i_t", "f_t", "g_t", "o_t", "c_t", "h_t"}]
     assert len(gates) == 6 * T * 2  # six named tensors per step and direction

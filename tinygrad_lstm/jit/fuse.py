@@ -77,7 +77,7 @@ class Group:
                  param_shapes: list[tuple[int, int]], param_insts: list[Instance], slab_of: list[int],
                  grid: tuple[int, int],
                  offsets: np.ndarray, dtype: np.dtype, fwd: Callable, bwd: Callable, source: str) -> None:
-        self.trace, self.members, self.outputs, self.params = trace, members, outputs, params
+        self.ops, self.members, self.outputs, self.params = trace.ops, members, outputs, params  # records only
         self.param_shapes = param_shapes  # each param as the kernels see it: 2-D
         self.param_insts = param_insts  # the places params are read at
         self.slab_of = slab_of  # the backward's gradient slab (R, C) of each param instance; slabs may be shared
@@ -87,12 +87,16 @@ class Group:
         self._assembly = [self._plan_assembly(k) for k in range(len(params))]
 
     def _plan_assembly(self, k: int) -> tuple:
-        """How param k's gradient is made from slabs: ("view", s), ("tile", s0, n) or ("add", [...])."""
+        """How param k's gradient is made from slabs: ("view", s), ("tile", s0, n), ("rowsum", s0, n) or
+        ("add", [...])."""
         ref, cols, C = self.params[k], self.param_shapes[k][1], self.grid[1]
         slabs = [(self.slab_of[n], i) for n, i in enumerate(self.param_insts) if i.ref == ref]
         s0 = slabs[0][0]
-        if len(slabs) * C == cols and all(i.row and i.col == n * C and s == s0 + n for n, (s, i) in enumerate(slabs)):
+        tiled = len(slabs) * C == cols and all(i.col == n * C and s == s0 + n for n, (s, i) in enumerate(slabs))
+        if tiled and all(i.row for _, i in slabs):
             return ("view", s0) if len(slabs) == 1 else ("tile", s0, len(slabs))
+        if tiled and not any(i.row for _, i in slabs):  # a bias: its slabs summed over the rows, side by side
+            return ("rowsum", s0, len(slabs))
         return ("add", tuple((s, i.row, i.col) for s, i in slabs))
 
     def param_grads(self, slabs: np.ndarray) -> list[np.ndarray]:
@@ -108,6 +112,8 @@ class Group:
                     d = slabs[how[1]]
                 elif how[0] == "tile":
                     d = slabs[how[1]:how[1] + how[2]].transpose(1, 0, 2).reshape(R, how[2] * C)
+                elif how[0] == "rowsum":
+                    d = slabs[how[1]:how[1] + how[2]].sum(axis=1).reshape(1, how[2] * C)
                 else:
                     d = np.zeros(shape, dtype=self.dtype)
                     for s, row, col in how[1]:
@@ -122,14 +128,14 @@ class Group:
 
     @property
     def names(self) -> list[str | None]:
-        return [self.trace.ops[i].name for i in self.outputs]
+        return [self.ops[i].name for i in self.outputs]
 
     def expand(self, params: list[Any]) -> list[Any]:
         """Run the fused ops one by one (eager `Function.apply`) on `params` (Tensors), returning the outputs:
         the unfused graph, for pictures and for checking the kernels."""
         vals: dict[Ref, Any] = dict(zip(self.params, params))
         for i in self.members:
-            rec = self.trace.ops[i]
+            rec = self.ops[i]
             t = rec.op.apply(*[vals[r] for r in rec.args], **rec.attrs)
             if rec.name:
                 t.name = rec.name
@@ -137,7 +143,7 @@ class Group:
         return [vals[Ref("op", i)] for i in self.outputs]
 
     def __repr__(self) -> str:
-        ops = ", ".join(self.trace.ops[i].op.__name__ for i in self.members)
+        ops = ", ".join(self.ops[i].op.__name__ for i in self.members)
         return f"Group({ops} -> {', '.join(str(n) for n in self.names)})"
 
 
@@ -336,10 +342,16 @@ def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, 
     for st in back:
         target, _, expr = st.partition(" += ")
         sources.setdefault(target, []).append(expr if expr else "?")
+    def root(v: str) -> str:  # follow copies: a += b as the only contribution means a == b
+        src = sources.get(v, [])
+        while len(src) == 1 and src[0].isidentifier():
+            v = src[0]
+            src = sources.get(v, [])
+        return v
+
     slab_of, slab_var = [], []
     for i in param_insts:
-        src = sources.get(adj[i], [])
-        var_ = src[0] if len(src) == 1 and src[0].isidentifier() else adj[i]
+        var_ = root(adj[i])
         if var_ not in slab_var:
             slab_var.append(var_)
         slab_of.append(slab_var.index(var_))

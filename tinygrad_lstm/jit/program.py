@@ -42,36 +42,42 @@ def fusion(enabled: bool) -> Iterator[None]:
 
 
 class CompiledStep:
-    """A trace ready to replay: `pre` are the unfused ops (a matmul, …) in their order, then `group` fused."""
+    """A trace ready to replay: `pre` are the unfused ops (a matmul, …) in their order, then `group` fused.
+
+    Values live in numbered slots (inputs, then outside tensors, then op outputs), so a replay is a loop over
+    (op, argument slots, attrs) records: the recorded ops as plain data."""
 
     def __init__(self, tr: Trace, group: Group | None) -> None:
         self.trace, self.group = tr, group
+        n_in, n_ext = len(tr.input_shapes), len(tr.externals)
+        base = {"in": 0, "ext": n_in, "op": n_in + n_ext}
+
+        def slot(r: Ref) -> int:
+            return base[r.kind] + r.index
+
         members = set(group.members) if group else set()
-        self.pre = [i for i in range(len(tr.ops)) if i not in members]
+        self.pre = [(rec.op, [slot(r) for r in rec.args], rec.attrs, rec.name, base["op"] + i)
+                    for i, rec in enumerate(tr.ops) if i not in members]
+        self.fused_args = [slot(r) for r in group.params] if group else []
+        self.fused_outs = [(base["op"] + i, tr.ops[i].name) for i in group.outputs] if group else []
+        self.outputs = [slot(r) for r in tr.outputs]
+        self.fixed = list(tr.externals) + [None] * len(tr.ops)
 
     def __call__(self, inputs: list[Tensor]) -> list[Tensor]:
-        tr, group = self.trace, self.group
-        ops, ext = tr.ops, tr.externals
-        vals: dict[int, Tensor] = {}
-
-        def get(r: Ref) -> Tensor:
-            return inputs[r.index] if r.kind == "in" else (vals[r.index] if r.kind == "op" else ext[r.index])
-
-        for i in self.pre:
-            rec = ops[i]
-            t = rec.op.apply(*[get(r) for r in rec.args], **rec.attrs)
-            t.name = rec.name
-            vals[i] = t
-        if group is not None:
-            z = Fused.apply(*[get(r) for r in group.params], group=group)
-            if len(group.outputs) == 1:
-                vals[group.outputs[0]] = z
-                z.name = ops[group.outputs[0]].name
+        env = inputs + self.fixed
+        for op, args, attrs, name, out in self.pre:
+            t = env[out] = op.apply(*[env[a] for a in args], **attrs)
+            t.name = name
+        if self.group is not None:
+            z = Fused.apply(*[env[a] for a in self.fused_args], group=self.group)
+            if len(self.fused_outs) == 1:
+                out, z.name = self.fused_outs[0]
+                env[out] = z
             else:
-                for k, i in enumerate(group.outputs):
-                    t = vals[i] = GetItem.apply(z, index=k)
-                    t.name = ops[i].name
-        return [get(r) for r in tr.outputs]
+                for k, (out, name) in enumerate(self.fused_outs):
+                    t = env[out] = GetItem.apply(z, index=k)
+                    t.name = name
+        return [env[o] for o in self.outputs]
 
 
 class Stepper:
@@ -103,12 +109,22 @@ class Stepper:
         result, tr = trace(self.fn, x, state)
         self._traces += 1
         if tr is not None and self._prev is not None and tr.matches(self._prev):
-            group = plan(tr)
+            # two consecutive steps did the same ops on the same outside tensors: replay from this step on (this
+            # step too, so that the first traced step is the only eager one and every call gives the same numbers)
+            key = tr.key()
+            group = _plans[key] if key in _plans else _plans.setdefault(key, plan(tr))
             if group is None:
-                self.active = False  # nothing to gain by replaying
+                self.active = False  # nothing to fuse: eager it stays
             else:
                 self.compiled = CompiledStep(tr, group)
-        elif self._traces >= self.max_traces:
+                out = self.compiled([x, *state] if isinstance(state, tuple) else [x, state])
+                return tuple(out) if tr.tuple_out else out[0]
+        if self._traces >= self.max_traces:
             self.active = False
         self._prev = tr
         return result
+
+
+# Planned groups (kernels compiled) by trace structure, so that later sequences skip planning; None where the
+# structure has nothing to fuse.
+_plans: dict[tuple, Group | None] = {}

@@ -44,6 +44,13 @@ class Trace:
         self.input_dtypes = tuple(t.dtype for t in inputs)
         self.ops, self.externals, self.outputs, self.tuple_out = ops, externals, outputs, tuple_out
 
+    def key(self) -> tuple:
+        """The trace's structure, without the identity of the outside tensors: equal keys plan to the same Group."""
+        ops = tuple((o.op, o.args, o.shape, o.dtype.str, o.name, _hashable(o.attrs)) for o in self.ops)
+        ext = tuple((t.data.shape, t.data.dtype.str, t.requires_grad,
+                     t.data.tobytes() if t.data.size == 1 and not t.requires_grad else None) for t in self.externals)
+        return (self.input_shapes, tuple(d.str for d in self.input_dtypes), ops, ext, self.outputs, self.tuple_out)
+
     def matches(self, other: Trace) -> bool:
         """The same ops on the same kinds of inputs, reading the same outside tensors: then replaying this trace
         on the other call's inputs computes what the other call computed."""
@@ -66,6 +73,22 @@ def _same_external(a: Tensor, b: Tensor) -> bool:
     return (not a.requires_grad and not b.requires_grad and a.data.size == 1 and b.data.size == 1
             and a.data.shape == b.data.shape and a.data.dtype == b.data.dtype
             and bool(np.array_equal(a.data, b.data, equal_nan=True)))
+
+
+def _hashable(a: Any) -> Any:
+    if isinstance(a, dict):
+        return tuple((k, _hashable(v)) for k, v in sorted(a.items()))
+    if isinstance(a, (tuple, list)):
+        return tuple(_hashable(v) for v in a)
+    if isinstance(a, np.ndarray):
+        return ("ndarray", a.shape, a.dtype.str, a.tobytes())
+    if isinstance(a, slice):
+        return ("slice", a.start, a.stop, a.step)
+    try:
+        hash(a)
+    except TypeError:
+        return ("id", id(a))  # unhashable and unknown: never equal to another trace's
+    return a
 
 
 def _same_value(a: Any, b: Any) -> bool:

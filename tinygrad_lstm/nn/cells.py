@@ -44,6 +44,7 @@ class RNNCellBase(Module):
     activation = staticmethod(tanh)
     hidden_bias_with_input = True  # b_hh joins the (hoisted) input projection; False for the GRU
     _weight_hh_t: Tensor | None = None  # W_hhᵀ, made once per sequence by a layer (see `unrolling`)
+    _weight_ih_t: Tensor | None = None  # W_ihᵀ, likewise when a layer projects the input step by step
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
@@ -66,7 +67,7 @@ class RNNCellBase(Module):
 
     # W_ih x + b_ih (+ b_hh), for one step (B, in) or all steps at once (T·B, in)
     def project_input(self, x: Tensor) -> Tensor:
-        xw = x @ self.weight_ih.T
+        xw = x @ (self._weight_ih_t if self._weight_ih_t is not None else self.weight_ih.T)
         if self.bias_ih is None:
             return xw
         if self.hidden_bias_with_input:
@@ -82,13 +83,17 @@ class RNNCellBase(Module):
         return hw + self.bias_hh
 
     @contextmanager
-    def unrolling(self) -> Iterator[None]:
-        """Inside, W_hhᵀ is computed once (one row-major copy) and reused by every step: what a layer's loop does."""
+    def unrolling(self, inputs: bool = False) -> Iterator[None]:
+        """Inside, W_hhᵀ (and W_ihᵀ if `inputs`: the input is projected step by step) is computed once (one
+        row-major copy) and reused by every step: what a layer's loop does."""
         object.__setattr__(self, "_weight_hh_t", self.weight_hh.T.contiguous())
+        if inputs:
+            object.__setattr__(self, "_weight_ih_t", self.weight_ih.T.contiguous())
         try:
             yield
         finally:
             object.__setattr__(self, "_weight_hh_t", None)
+            object.__setattr__(self, "_weight_ih_t", None)
 
     def step(self, xw: Tensor, state: State) -> State:  # pragma: no cover - abstract
         raise NotImplementedError

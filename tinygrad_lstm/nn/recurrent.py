@@ -28,6 +28,9 @@ from .cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .module import Module
 
 CellFactory = Callable[..., Module]
+# Below this many input features the layers project the input step by step instead of for all steps at once: with
+# one feature (config b of benchmarks/lstm_train.py) the all-steps product wrote a 40 MB array in 8-20 ms.
+HOIST_MIN_FEATURES = 8
 
 
 class RNNBase(Module):
@@ -124,12 +127,16 @@ class RNNBase(Module):
                        masks: list[Tensor] | None) -> tuple[Tensor, Any]:
         T, B = x.shape[0], x.shape[1]
         hoist = isinstance(cell, RNNCellBase)
-        xs = cell.project_input(x.reshape(T * B, x.shape[2])).reshape(T, B, -1) if hoist else x
+        # project all steps' inputs at once (one GEMM), unless there are too few input features for a GEMM to
+        # pay: then it only writes a (T·B, G·H) array to memory, where step by step it stays in cache
+        project_all = hoist and x.shape[2] >= HOIST_MIN_FEATURES
+        xs = cell.project_input(x.reshape(T * B, x.shape[2])).reshape(T, B, -1) if project_all else x
         outputs: list[Tensor | None] = [None] * T
         steps = range(T - 1, -1, -1) if reverse else range(T)
         zero = None
-        with cell.unrolling() if hoist else contextlib.nullcontext():
-            step = Stepper(cell.step) if hoist else None  # traces the first steps, then replays them fused
+        with cell.unrolling(inputs=not project_all) if hoist else contextlib.nullcontext():
+            fn = cell.step if project_all else (lambda x_t, s: cell.step(cell.project_input(x_t), s))
+            step = Stepper(fn) if hoist else None  # traces the first steps, then replays them fused
             for t in steps:
                 at_t = autograd.ScopeEntry("step", f"t={t}", "", t)
                 if hoist:  # the scope a cell call would give: time step, then the cell's module call
@@ -173,8 +180,9 @@ class RNNBase(Module):
         n = self.num_layers * self.num_directions
         want = (n, self.hidden_size) if unbatched else (n, B, self.hidden_size)
         if hx is None:
-            zeros = [Tensor.zeros(B, self.hidden_size, dtype=dtype) for _ in range(n)]
-            return zeros, list(zeros)
+            # h₀ and c₀ separate tensors, so that the first step can be traced (see jit.Stepper)
+            return ([Tensor.zeros(B, self.hidden_size, dtype=dtype) for _ in range(n)],
+                    [Tensor.zeros(B, self.hidden_size, dtype=dtype) for _ in range(n)])
         parts = hx if isinstance(hx, (tuple, list)) else (hx,)
         expect = 2 if self.state_is_tuple else 1
         if len(parts) != expect:
