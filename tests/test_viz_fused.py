@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from graph_support import graph_nodes
 
 from tinygrad_lstm import Tensor, autograd, manual_seed, nn, viz
 from tinygrad_lstm.jit import Fused, fusion, fusion_enabled
@@ -39,22 +40,9 @@ def run(kind: str, fused: bool):
     return loss, layer
 
 
-def real_nodes(root: Tensor) -> list:
-    """The nodes of the real graph behind `root` (walking `_ctx.parents`)."""
-    nodes, seen, todo = [], set(), [root]
-    while todo:
-        t = todo.pop()
-        if id(t) in seen or t._ctx is None:
-            continue
-        seen.add(id(t))
-        nodes.append(t._ctx)
-        todo.extend(t._ctx.parents)
-    return nodes
-
-
 def real_ops(root: Tensor) -> list[tuple]:
     """Each node of the real graph with its op, inputs and scope, to tell that drawing changed nothing."""
-    return [(id(n), n.op, tuple(id(p) for p in n.parents), n.scope) for n in real_nodes(root)]
+    return [(id(n), n.op, tuple(id(p) for p in n.parents), n.scope) for n in graph_nodes(root)]
 
 
 def grads_of(layer) -> dict[str, np.ndarray]:
@@ -73,8 +61,8 @@ def test_fusion_is_active(kind):
     eager, _ = run(kind, False)
     # the first steps run eagerly while traced (an LSTM's step 0 is not traceable: h_0 and c_0 are one zeros
     # tensor), the rest are replayed fused
-    assert sum(isinstance(n, Fused) for n in real_nodes(fused)) == T - 1  # the first step runs eagerly
-    assert not any(isinstance(n, Fused) for n in real_nodes(eager))
+    assert sum(isinstance(n, Fused) for n in graph_nodes(fused)) == T - 1  # the first step runs eagerly
+    assert not any(isinstance(n, Fused) for n in graph_nodes(eager))
 
 
 @pytest.mark.parametrize("kind", KINDS)

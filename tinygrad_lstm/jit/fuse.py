@@ -204,7 +204,9 @@ def plan(trace: Trace) -> Group | None:
             zshape = _as2d(rec.shape)
             if rec.op is M.GetItem:
                 a = _column_slice(rec, _shape(trace, rec.args[0]))
-                ins = [Instance(rec.args[0], inst.row, (inst.col or 0) + a)]
+                if inst.col is None:  # a one-column slice broadcast along the columns: not an offset of j
+                    return None
+                ins = [Instance(rec.args[0], inst.row, inst.col + a)]
             else:
                 ins = []
                 for ar in rec.args:

@@ -99,10 +99,9 @@ class Stepper:
     def __call__(self, x: Tensor, state: Any) -> Any:
         compiled = self.compiled
         if compiled is not None:
-            flat = [x, *state] if isinstance(state, tuple) else [x, state]
+            flat = [x, *state] if isinstance(state, (tuple, list)) else [x, state]
             if tuple(t.data.shape for t in flat) == compiled.trace.input_shapes:
-                out = compiled(flat)
-                return tuple(out) if compiled.trace.tuple_out else out[0]
+                return compiled.trace.result(compiled(flat))
             return self.fn(x, state)
         if not self.active:
             return self.fn(x, state)
@@ -117,8 +116,7 @@ class Stepper:
                 self.active = False  # nothing to fuse: eager it stays
             else:
                 self.compiled = CompiledStep(tr, group)
-                out = self.compiled([x, *state] if isinstance(state, tuple) else [x, state])
-                return tuple(out) if tr.tuple_out else out[0]
+                return tr.result(self.compiled([x, *state] if isinstance(state, (tuple, list)) else [x, state]))
         if self._traces >= self.max_traces:
             self.active = False
         self._prev = tr

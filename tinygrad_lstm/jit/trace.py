@@ -39,10 +39,15 @@ class Trace:
     and where each output came from."""
 
     def __init__(self, inputs: Sequence[Tensor], ops: list[OpRecord], externals: list[Tensor],
-                 outputs: tuple[Ref, ...], tuple_out: bool) -> None:
+                 outputs: tuple[Ref, ...], tuple_out: type | None) -> None:
         self.input_shapes = tuple(t.shape for t in inputs)
         self.input_dtypes = tuple(t.dtype for t in inputs)
-        self.ops, self.externals, self.outputs, self.tuple_out = ops, externals, outputs, tuple_out
+        self.ops, self.externals, self.outputs = ops, externals, outputs
+        self.tuple_out = tuple_out  # tuple or list when the function returned several tensors, else None
+
+    def result(self, outs: list[Tensor]) -> Any:
+        """The replayed outputs in the shape the function returned them."""
+        return outs[0] if self.tuple_out is None else self.tuple_out(outs)
 
     def key(self) -> tuple:
         """The trace's structure, without the identity of the outside tensors: equal keys plan to the same Group."""
@@ -147,7 +152,8 @@ def trace(fn: Callable[..., Any], *args: Any) -> tuple[Any, Trace | None]:
         out_refs.append(r)
     # names given after the op ran (`.named("h_t")`) are read now
     ops = [o._replace(name=out.name) if o.name != out.name else o for o, (*_, out) in zip(ops, calls)]
-    return result, Trace(inputs, ops, externals, tuple(out_refs), isinstance(result, tuple))
+    container = type(result) if type(result) in (tuple, list) else None
+    return result, Trace(inputs, ops, externals, tuple(out_refs), container)
 
 
 def _flatten(args: Any) -> list[Tensor] | None:
