@@ -521,3 +521,26 @@ def test_gradcheck_needs_an_input_that_requires_grad():
         gradcheck(lambda t: t * 2, Tensor([1.0]))
     with pytest.raises(TypeError, match="gradcheck: fn must return a Tensor"):
         gradcheck(lambda t: 3.0, Tensor([1.0], requires_grad=True))
+
+
+@pytest.mark.parametrize("case", ["some rows", "all rows", "row twice", "rows then slice", "rows then whole"])
+def test_row_by_row_gradients(case):
+    """x[t] gradients are copied into an uninitialised buffer row by row (rows never reached are zeroed at the
+    end); a row reached twice, or a later slice or whole-tensor gradient, adds up as usual."""
+    x = Tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    w = np.array([1.0, 2.0, -1.0])
+    expect = np.zeros((4, 3))
+    uses = {"some rows": [1, 3], "all rows": [0, 1, 2, 3], "row twice": [2, -2, 0],
+            "rows then slice": [1], "rows then whole": [0, 3]}[case]
+    loss = Tensor(np.zeros(()))
+    for k, t in enumerate(uses):
+        loss = loss + (x[t] * w * (k + 1)).sum()
+        expect[t] += w * (k + 1)
+    if case == "rows then slice":
+        loss = loss + (x[1:3] * 5.0).sum()
+        expect[1:3] += 5.0
+    if case == "rows then whole":
+        loss = loss + (x * x).sum()
+        expect += 2 * x.data
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, expect)

@@ -289,17 +289,33 @@ def toposort(root: Tensor) -> list[Tensor]:
 
 class _GradBuffer:
     """Gradients on their way back, one per tensor. Tracks which buffers it owns, since an op may hand the same
-    array to several inputs (Add passes g to both): only an owned buffer is ever added into in place."""
+    array to several inputs (Add passes g to both): only an owned buffer is ever added into in place.
 
-    __slots__ = ("grads", "owned", "products")
+    A tensor read one row at a time (a layer's projected inputs, x[t] at step t) gets its gradient row by row:
+    each row is copied into an uninitialised buffer when it first arrives, and only the rows that never arrive are
+    zeroed, at the end (`filled`): one pass over the buffer instead of zero-fill, then add."""
+
+    __slots__ = ("grads", "owned", "products", "filled")
 
     def __init__(self) -> None:
         self.grads: dict[int, np.ndarray] = {}
         self.owned: set[int] = set()
         self.products: dict[int, list[ProductGrad]] = {}  # unevaluated xᵀ @ g terms, summed at pop
+        self.filled: dict[int, set[int]] = {}  # buffers written row by row so far: which rows hold values
+
+    def _complete(self, key: int) -> None:
+        """Zero the rows of a row-by-row buffer that no gradient reached; from now on it is an ordinary buffer."""
+        rows = self.filled.pop(key)
+        have = self.grads[key]
+        if len(rows) < have.shape[0]:
+            missing = np.ones(have.shape[0], dtype=bool)
+            missing[list(rows)] = False
+            have[missing] = 0
 
     def pop(self, t: Tensor) -> np.ndarray | None:
         key = id(t)
+        if key in self.filled:
+            self._complete(key)
         owned = key in self.owned
         self.owned.discard(key)
         g = self.grads.pop(key, None)
@@ -321,17 +337,34 @@ class _GradBuffer:
             return
         have = self.grads.get(key)
         if isinstance(g, SliceGrad):
+            index = g.index
+            if type(index) is int and (have is None or key in self.filled):  # one row: copy, or add if seen
+                if have is None:
+                    have = self.grads[key] = np.empty(shape, dtype=dtype)
+                    self.owned.add(key)
+                    self.filled[key] = set()
+                rows = self.filled[key]
+                if index % shape[0] in rows:
+                    have[index] += g.value
+                else:
+                    have[index] = g.value
+                    rows.add(index % shape[0])
+                return
+            if key in self.filled:
+                self._complete(key)
             if have is None:
                 have = np.zeros(shape, dtype=dtype)
             elif key not in self.owned:
                 have = np.array(have, dtype=dtype)
             self.grads[key] = have
             self.owned.add(key)
-            if _is_advanced(g.index):
-                np.add.at(have, g.index, g.value)  # repeated indices must add up
+            if _is_advanced(index):
+                np.add.at(have, index, g.value)  # repeated indices must add up
             else:
-                have[g.index] += g.value
+                have[index] += g.value
             return
+        if key in self.filled:
+            self._complete(key)
         if not isinstance(g, np.ndarray) or g.dtype != dtype:
             g = np.asarray(g, dtype=dtype)
         if g.shape != shape:

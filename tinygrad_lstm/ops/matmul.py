@@ -3,10 +3,13 @@ axis is dropped again; leading (batch) axes broadcast."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..autograd import Function, ProductGrad
 from ..kernels import active as K
+from .movement import Contiguous, Transpose
 
 # Weight gradients Xᵀ G of thin products (X with at most this many rows: a small batch at one time step) are left
 # to the engine to add up as one product over all steps (autograd.ProductGrad). Thin products run BLAS at a fraction
@@ -36,7 +39,8 @@ class MatMul(Function):
         y2 = y[:, None] if y.ndim == 1 else y
         gx = gy = None
         if self.needs_input_grad[0]:
-            gx = k.matmul(g, np.swapaxes(y2, -1, -2))
+            yt = _row_major_transpose(self.parents[1]) if y.ndim == 2 else None
+            gx = k.matmul(g, yt if yt is not None else np.swapaxes(y2, -1, -2))
             if x.ndim == 1:
                 gx = gx[..., 0, :]
         if self.needs_input_grad[1]:
@@ -47,3 +51,18 @@ class MatMul(Function):
                 if y.ndim == 1:
                     gy = gy[..., 0]
         return gx, gy
+
+
+def _row_major_transpose(y: Any) -> np.ndarray | None:
+    """Yᵀ in row-major memory when Y was made as `W.T.contiguous()` (a recurrent layer's W_hhᵀ): W itself.
+
+    BLAS multiplies by a row-major matrix faster than by a transposed view of one: (32, 1024) @ (1024, 256) took
+    118 µs against 199 µs, and a layer's backward does that product at every time step."""
+    node = y._ctx
+    if not isinstance(node, Contiguous):
+        return None
+    src = node.parents[0]._ctx
+    if not isinstance(src, Transpose) or tuple(src.attrs["axes"]) != (1, 0):
+        return None
+    w = src.parents[0].data
+    return w if w.flags.c_contiguous else None
