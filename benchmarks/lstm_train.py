@@ -114,26 +114,44 @@ def _torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-def run(configs: str = "abcd", steps: int = 20, warmup: int = 3, print_fn=print) -> dict:
+def _median(v: list[float]) -> float:
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else 0.5 * (v[len(v) // 2 - 1] + v[len(v) // 2])
+
+
+def run(configs: str = "abcd", steps: int = 20, warmup: int = 3, rounds: int = 3, print_fn=print) -> dict:
+    """Each config runs `rounds` rounds of every implementation, alternating, so that a slow spell of a shared
+    machine hits all of them; a ratio is the median over rounds of that round's ratio."""
     impls = IMPLS if _torch_available() else IMPLS[:1]
-    results: dict = {}
+    runs: dict = {}
     env = dict(os.environ, OMP_NUM_THREADS="2")
     for cfg in configs:
-        for impl in impls:
-            proc = subprocess.run(
-                [sys.executable, "-m", "benchmarks.lstm_train", "--child", impl, "--configs", cfg,
-                 "--steps", str(steps), "--warmup", str(warmup)],
-                capture_output=True, text=True, env=env, cwd=os.path.dirname(os.path.dirname(__file__)) or ".")
-            if proc.returncode:
-                print_fn(f"{impl} on config {cfg} failed:\n{proc.stderr[-2000:]}")
-                continue
-            results[(impl, cfg)] = json.loads(proc.stdout.strip().splitlines()[-1])
+        for r in range(rounds):
+            for impl in (impls if r % 2 == 0 else impls[::-1]):
+                proc = subprocess.run(
+                    [sys.executable, "-m", "benchmarks.lstm_train", "--child", impl, "--configs", cfg,
+                     "--steps", str(steps), "--warmup", str(warmup)],
+                    capture_output=True, text=True, env=env, cwd=os.path.dirname(os.path.dirname(__file__)) or ".")
+                if proc.returncode:
+                    print_fn(f"{impl} on config {cfg} failed:\n{proc.stderr[-2000:]}")
+                    continue
+                runs.setdefault((impl, cfg), []).append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    results = {key: {"median_ms": _median([x["median_ms"] for x in v]), "peak_mib": max(x["peak_mib"] for x in v),
+                     "added_mib": max(x["added_mib"] for x in v), "rounds_ms": [x["median_ms"] for x in v]}
+               for key, v in runs.items()}
 
-    print_fn(f"\nOne LSTM training step (forward + backward + Adam), ms/step, median of {steps} after {warmup} "
-             "warm-up; float32")
+    def ratio(cfg: str, other: str) -> tuple[float, float, float] | None:
+        a, b = runs.get(("ours", cfg), []), runs.get((other, cfg), [])
+        if not a or len(a) != len(b):
+            return None
+        rs = [x["median_ms"] / y["median_ms"] for x, y in zip(a, b)]
+        return _median(rs), min(rs), max(rs)
+
+    print_fn(f"\nOne LSTM training step (forward + backward + Adam), ms/step: median of {steps} steps after {warmup} "
+             f"warm-up, then the median over {rounds} alternating rounds; float32")
     head = f"{'config (T/I/H/B)':<22}" + "".join(f"{i:>22}" for i in impls)
     if len(impls) > 1:
-        head += f"{'ours/nn.LSTM':>14}{'ours/cell loop':>16}"
+        head += f"{'ours/nn.LSTM':>14}{'ours/cell loop':>16}{'(rounds)':>14}"
     print_fn(head)
     for cfg in configs:
         T, I, H, B = CONFIGS[cfg]  # noqa: E741
@@ -141,11 +159,12 @@ def run(configs: str = "abcd", steps: int = 20, warmup: int = 3, print_fn=print)
         for impl in impls:
             r = results.get((impl, cfg))
             row += f"{r['median_ms']:>22.1f}" if r else f"{'-':>22}"
-        ours = results.get(("ours", cfg))
-        if len(impls) > 1 and ours:
-            for other in impls[1:]:
-                r = results.get((other, cfg))
-                row += f"{ours['median_ms'] / r['median_ms']:>{14 if other == impls[1] else 16}.2f}" if r else ""
+        if len(impls) > 1:
+            fused, loop = ratio(cfg, impls[1]), ratio(cfg, impls[2])
+            row += f"{fused[0]:>14.2f}" if fused else f"{'-':>14}"
+            row += f"{loop[0]:>16.2f}{f'{loop[1]:.2f}-{loop[2]:.2f}':>14}" if loop else f"{'-':>16}"
+            if loop:
+                results[("ratio", cfg)] = {"cell_loop": loop, "nn.LSTM": fused}
         print_fn(row)
     print_fn("\nPeak memory, MiB (max RSS of the process; in brackets the part added by building and training)")
     print_fn(f"{'config':<22}" + "".join(f"{i:>22}" for i in impls))
@@ -163,12 +182,13 @@ def main() -> None:
     ap.add_argument("--configs", default="abcd", help="which configs to run, e.g. 'ad'")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per config (ratios: their median)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         _child(args.child, args.configs, args.steps, args.warmup)
     else:
-        run(args.configs, args.steps, args.warmup)
+        run(args.configs, args.steps, args.warmup, args.rounds)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ... import autograd
+from ...jit import Stepper
 from ...tensor import Tensor, stack, where
 from .. import activations
 from .base import Layer, Shape, incompatible, show_shape
@@ -36,10 +37,11 @@ def scan(cell: Any, x: Tensor, state: Any, mask: np.ndarray | None, go_backwards
     xw = cell.project_input(x.transpose(0, 1))  # (T, batch, G·units)
     outputs: list[Tensor] = []
     zero = None
+    step = Stepper(cell.step)  # the cell's equations, traced on the first steps and then replayed fused
     for t in (range(T - 1, -1, -1) if go_backwards else range(T)):
         with autograd.scope(autograd.ScopeEntry("step", f"t={t}", "", t)):
             with autograd.scope(cell._scope_entry()):
-                new = cell.step(xw[t], state)
+                new = step(xw[t], state)
             if mask is not None and not mask[:, t].all():
                 m = Tensor(mask[:, t:t + 1])
                 if isinstance(new, tuple):
