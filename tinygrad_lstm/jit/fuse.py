@@ -75,49 +75,37 @@ class Group:
 
     def __init__(self, trace: Trace, members: list[int], outputs: list[int], params: list[Ref],
                  param_shapes: list[tuple[int, int]], param_insts: list[Instance], slab_of: list[int],
-                 grid: tuple[int, int],
-                 offsets: np.ndarray, dtype: np.dtype, fwd: Callable, bwd: Callable, source: str) -> None:
+                 blocks: list[tuple[int, int]], grid: tuple[int, int], dtype: np.dtype, fwd: Callable,
+                 bwd: Callable, source: str) -> None:
         self.ops, self.members, self.outputs, self.params = trace.ops, members, outputs, params  # records only
         self.param_shapes = param_shapes  # each param as the kernels see it: 2-D
         self.param_insts = param_insts  # the places params are read at
-        self.slab_of = slab_of  # the backward's gradient slab (R, C) of each param instance; slabs may be shared
-        self.n_slabs = max(slab_of, default=-1) + 1
-        self.grid, self.offsets, self.dtype = grid, offsets, dtype
+        self.slab_of = slab_of  # the gradient slab (R, C) of each param instance; slabs may be shared
+        self.blocks = blocks  # (first slab, count): the arrays (R, count·C) the backward writes, slabs side by side
+        self.grid, self.dtype = grid, dtype
         self.fwd, self.bwd, self.source = fwd, bwd, source
-        self._assembly = [self._plan_assembly(k) for k in range(len(params))]
+        self._assembly = [_plan_assembly(self, k) for k in range(len(params))]
 
-    def _plan_assembly(self, k: int) -> tuple:
-        """How param k's gradient is made from slabs: ("view", s), ("tile", s0, n), ("rowsum", s0, n) or
-        ("add", [...])."""
-        ref, cols, C = self.params[k], self.param_shapes[k][1], self.grid[1]
-        slabs = [(self.slab_of[n], i) for n, i in enumerate(self.param_insts) if i.ref == ref]
-        s0 = slabs[0][0]
-        tiled = len(slabs) * C == cols and all(i.col == n * C and s == s0 + n for n, (s, i) in enumerate(slabs))
-        if tiled and all(i.row for _, i in slabs):
-            return ("view", s0) if len(slabs) == 1 else ("tile", s0, len(slabs))
-        if tiled and not any(i.row for _, i in slabs):  # a bias: its slabs summed over the rows, side by side
-            return ("rowsum", s0, len(slabs))
-        return ("add", tuple((s, i.row, i.col) for s, i in slabs))
-
-    def param_grads(self, slabs: np.ndarray) -> list[np.ndarray]:
-        """Each param's gradient (2-D) from the backward kernel's slabs: one slab, slabs side by side, or slabs
-        summed over broadcast rows/columns and added in place. Params with the same plan share one array."""
-        R, C = self.grid
+    def param_grads(self, blocks: list[np.ndarray]) -> list[np.ndarray]:
+        """Each param's gradient (2-D) from the arrays the backward kernel wrote: a block as it is (the gate
+        gradients side by side, as the (B, 4H) input they came from), a block summed over its rows (a bias), or
+        slabs added into place. Params with the same plan share one array."""
+        C = self.grid[1]
         made: dict[tuple, np.ndarray] = {}
         out = []
         for how, shape in zip(self._assembly, self.param_shapes):
             d = made.get(how)
             if d is None:
-                if how[0] == "view":
-                    d = slabs[how[1]]
-                elif how[0] == "tile":
-                    d = slabs[how[1]:how[1] + how[2]].transpose(1, 0, 2).reshape(R, how[2] * C)
+                if how[0] == "block":
+                    d = blocks[how[1]]
                 elif how[0] == "rowsum":
-                    d = slabs[how[1]:how[1] + how[2]].sum(axis=1).reshape(1, how[2] * C)
+                    d = blocks[how[1]].sum(axis=0, keepdims=True)
                 else:
                     d = np.zeros(shape, dtype=self.dtype)
                     for s, row, col in how[1]:
-                        g = slabs[s] if row else slabs[s].sum(axis=0, keepdims=True)
+                        blk, k = self._slab_place(s)
+                        g = blocks[blk][:, k * C:(k + 1) * C]
+                        g = g if row else g.sum(axis=0, keepdims=True)
                         if col is None:
                             d[:, 0:1] += g.sum(axis=1, keepdims=True)
                         else:
@@ -125,6 +113,12 @@ class Group:
                 made[how] = d
             out.append(d)
         return out
+
+    def _slab_place(self, s: int) -> tuple[int, int]:
+        for blk, (s0, n) in enumerate(self.blocks):
+            if s0 <= s < s0 + n:
+                return blk, s - s0
+        raise AssertionError(s)
 
     @property
     def names(self) -> list[str | None]:
@@ -145,6 +139,46 @@ class Group:
     def __repr__(self) -> str:
         ops = ", ".join(self.ops[i].op.__name__ for i in self.members)
         return f"Group({ops} -> {', '.join(str(n) for n in self.names)})"
+
+
+def _tiles(param_refs: list[Ref], param_shapes: list[tuple[int, int]], param_insts: list[Instance],
+           slab_of: list[int], C: int) -> list[tuple[list[tuple[int, Instance]], bool]]:
+    """For each param: its (slab, instance) list and whether the slabs cover its columns side by side, in order."""
+    out = []
+    for ref, (_, cols) in zip(param_refs, param_shapes):
+        slabs = [(slab_of[n], i) for n, i in enumerate(param_insts) if i.ref == ref]
+        s0 = slabs[0][0]
+        tiled = len(slabs) * C == cols and all(i.col == n * C and s == s0 + n for n, (s, i) in enumerate(slabs))
+        out.append((slabs, tiled))
+    return out
+
+
+def _blocks(tiles: list, n_slabs: int) -> list[tuple[int, int]]:
+    """Slabs grouped into the arrays the backward writes: the slabs a param tiles form one array (so its gradient
+    needs no copy); every other slab is an array of its own."""
+    owner = [-1] * n_slabs
+    spans: list[tuple[int, int]] = []
+    for slabs, tiled in tiles:
+        s0, n = slabs[0][0], len(slabs)
+        if tiled and n > 1 and (s0, n) not in spans and all(owner[s] == -1 for s in range(s0, s0 + n)):
+            for s in range(s0, s0 + n):
+                owner[s] = len(spans)
+            spans.append((s0, n))
+    spans += [(s, 1) for s in range(n_slabs) if owner[s] == -1]
+    return sorted(spans)
+
+
+def _plan_assembly(group: Group, k: int) -> tuple:
+    """How param k's gradient is made: ("block", b), ("rowsum", b) or ("add", [(slab, row, col), ...])."""
+    slabs, tiled = _tiles([group.params[k]], [group.param_shapes[k]], group.param_insts, group.slab_of,
+                          group.grid[1])[0]
+    span = (slabs[0][0], len(slabs))
+    if tiled and span in group.blocks:
+        if all(i.row for _, i in slabs):
+            return ("block", group.blocks.index(span))
+        if not any(i.row for _, i in slabs):  # a bias: the block summed over the rows
+            return ("rowsum", group.blocks.index(span))
+    return ("add", tuple((s, i.row, i.col) for s, i in slabs))
 
 
 def plan(trace: Trace) -> Group | None:
@@ -230,13 +264,13 @@ def plan(trace: Trace) -> Group | None:
                 param_refs.append(r)
             param_insts.append(inst)
     param_shapes = [_as2d(_shape(trace, r)) for r in param_refs]
-    # each param instance gets its own gradient slab; a param's slabs are adjacent, in column order
+    # a param's instances in column order, so that the slabs of a chunked input come out side by side
     param_insts = sorted(param_insts, key=lambda i: (param_refs.index(i.ref),) + _inst_key(i))
-    source, slab_of = _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, grid[1])
-    offsets = _runtime_offsets(param_insts + [i for v in inst_of_op.values() for i in v], grid[1])
+    source, slab_of, blocks = _codegen(ops, members, out_ops, param_refs, param_shapes, param_insts, inst_of_op,
+                                       edges, grid[1])
     fwd, bwd = _compile(source, dtype)
-    return Group(trace, sorted(members), out_ops, param_refs, param_shapes, param_insts, slab_of, grid,
-                 np.asarray(offsets, dtype=np.int64), dtype, fwd, bwd, source)
+    return Group(trace, sorted(members), out_ops, param_refs, param_shapes, param_insts, slab_of, blocks, grid,
+                 dtype, fwd, bwd, source)
 
 
 def _shape(trace: Trace, r: Ref) -> tuple[int, ...]:
@@ -280,29 +314,20 @@ def _broadcast(ref: Ref, inst: Instance, zshape: tuple[int, int], xshape: tuple[
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _runtime_offsets(insts: list[Instance], C: int) -> list[int]:
-    """Column offsets that are not a multiple of the grid width C: passed to the kernels at run time. Multiples of C
-    (every chunk offset) are written as `j + k*C`: LLVM then vectorizes the loops, which it did not do with
-    offsets read from an array."""
-    return sorted({i.col for i in insts if i.col and i.col % C})
+def _codegen(ops, members, out_ops, param_refs, param_shapes, param_insts, inst_of_op, edges, C
+             ) -> tuple[str, list[int], list[tuple[int, int]]]:
+    """Python source of `fwd` and `bwd` for numba; which gradient slab each param instance reads; the blocks.
 
-
-def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, C) -> tuple[str, list[int]]:
-    """Python source of `fwd` and `bwd`, for numba, and which gradient slab each param instance reads.
-
-    Every array a kernel writes is its own argument (outputs, gradient slabs), written once per element: a loop
-    that stored to one array at several offsets was not vectorized (7x slower)."""
+    The grid width C is a literal in the source (one compiled kernel per width), and so is every column offset
+    (`j + 128`): with the width known, LLVM vectorizes loops that store the four gate gradients side by side into
+    one (B, 4H) array, which with a run-time width it did not do (8x slower). Every other array a kernel writes is
+    its own argument, written once per element."""
     var: dict[Instance, str] = {inst: f"x{k}" for k, inst in enumerate(param_insts)}
     order = [inst for i in sorted(members) for inst in sorted(inst_of_op.get(i, []), key=_inst_key)]
     var.update({inst: f"v{k}" for k, inst in enumerate(order)})
-    runtime = {o: f"o{k}" for k, o in enumerate(_runtime_offsets(param_insts + order, C))}
 
     def col(c: int | None) -> str:
-        if c is None:
-            return "0"
-        if c == 0:
-            return "j"
-        return f"j + {c // C}*C" if c % C == 0 else f"j + {runtime[c]}"
+        return "0" if c is None else ("j" if c == 0 else f"j + {c}")
 
     P = [f"p{k}" for k in range(len(param_refs))]
     pname = {r: P[k] for k, r in enumerate(param_refs)}
@@ -316,11 +341,10 @@ def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, 
             compute.append(f"{var[inst]} = " + _RULES[rec.op][0].format(a=var[ins[0]],
                                                                         b=var[ins[1]] if len(ins) > 1 else ""))
     outs = [Instance(Ref("op", i), True, 0) for i in out_ops]
-    head = [f"{name} = offs[{k}]" for k, name in enumerate(runtime.values())]
 
     def kernel(name: str, args: list[str], body: list[str]) -> list[str]:
-        return ([f"def {name}(R, C, offs, {', '.join(args)}):"] + ["    " + h for h in head]
-                + ["    for b in range(R):", "        for j in range(C):"] + ["            " + b for b in body])
+        return ([f"def {name}(R, {', '.join(args)}):", "    for b in range(R):", f"        for j in range({C}):"]
+                + ["            " + b for b in body])
 
     O = [f"out{k}" for k in range(len(outs))]
     fwd = kernel("fwd", P + O, loads + compute + [f"{O[k]}[b, j] = {var[o]}" for k, o in enumerate(outs)])
@@ -344,6 +368,7 @@ def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, 
     for st in back:
         target, _, expr = st.partition(" += ")
         sources.setdefault(target, []).append(expr if expr else "?")
+
     def root(v: str) -> str:  # follow copies: a += b as the only contribution means a == b
         src = sources.get(v, [])
         while len(src) == 1 and src[0].isidentifier():
@@ -357,10 +382,12 @@ def _codegen(ops, members, out_ops, param_refs, param_insts, inst_of_op, edges, 
         if var_ not in slab_var:
             slab_var.append(var_)
         slab_of.append(slab_var.index(var_))
-    S = [f"s{k}" for k in range(len(slab_var))]
-    back += [f"{S[k]}[b, j] = {v}" for k, v in enumerate(slab_var)]
-    bwd = kernel("bwd", P + G + S, loads + compute + back)
-    return "\n".join(fwd + ["", ""] + bwd) + "\n", slab_of
+    blocks = _blocks(_tiles(param_refs, param_shapes, param_insts, slab_of, C), len(slab_var))
+    D = [f"d{k}" for k in range(len(blocks))]
+    for k, (s0, n) in enumerate(blocks):
+        back += [f"{D[k]}[b, {col(m * C)}] = {slab_var[s0 + m]}" for m in range(n)]
+    bwd = kernel("bwd", P + G + D, loads + compute + back)
+    return "\n".join(fwd + ["", ""] + bwd) + "\n", slab_of, blocks
 
 
 def _inst_key(inst: Instance) -> tuple:

@@ -20,7 +20,7 @@ class Fused(Function):
         # the kernels read every param as 2-D (a bias (G·H,) as (1, G·H)); shapes were checked against the trace
         flat = [p if p.ndim == 2 else p.reshape(s) for p, s in zip(params, group.param_shapes)]
         out = np.empty((len(group.outputs), R, C), dtype=group.dtype)
-        group.fwd(R, C, group.offsets, *flat, *out)  # out[k] are C-contiguous: as fast as separate arrays
+        group.fwd(R, *flat, *out)  # out[k] are C-contiguous: as fast as separate arrays
         self.save_for_backward(*flat)
         return out if len(group.outputs) > 1 else out[0]
 
@@ -29,8 +29,8 @@ class Fused(Function):
         flat = self.saved_tensors
         R, C = group.grid
         gs = list(g) if len(group.outputs) > 1 else [g]
-        slabs = np.empty((group.n_slabs, R, C), dtype=group.dtype)
-        group.bwd(R, C, group.offsets, *flat, *gs, *slabs)
-        grads = group.param_grads(slabs)
+        blocks = [np.empty((R, n * C), dtype=group.dtype) for _, n in group.blocks]
+        group.bwd(R, *flat, *gs, *blocks)
+        grads = group.param_grads(blocks)
         return tuple(d.reshape(p.shape) if need else None
                      for d, p, need in zip(grads, self.parents, self.needs_input_grad))
