@@ -22,7 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ops
-	$(BIN)/python -m benchmarks.lstm_train
+	$(BIN)/python -m benchmarks.lstm_train --rounds 5
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
