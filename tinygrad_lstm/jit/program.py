@@ -1,9 +1,9 @@
 """Replay a traced step on new inputs: the unfused ops one by one, then the fused group as one `Fused` op.
 
-`Stepper` is what a recurrent layer's loop calls instead of `cell.step`: the first calls run the cell's own
-forward (eager, op by op) while being traced; once two consecutive traces agree, later calls replay the trace
-with the elementwise part fused. Same values, same gradients (autograd still records every replayed op), a
-fifth of the Python per step.
+`Stepper` is what a recurrent layer's loop calls instead of `cell.step`: the first step runs the cell's own
+forward (eager, op by op) while being traced; the second is traced too, and when the two traces agree it and every
+later step replay the trace with the elementwise part fused. Same values, same gradients (autograd still records
+every replayed op), a quarter of the graph nodes per step.
 """
 
 from __future__ import annotations
