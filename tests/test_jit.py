@@ -742,17 +742,17 @@ def test_matches_and_key():
     _, c = trace(make(W1, 2.0), x, h)
     _, d = trace(make(W1, 0.5), Tensor(r.standard_normal((4, 3))), Tensor(r.standard_normal((4, 3))))
     # the same ops on the same W, a new (equal) constant each call: matches
-    assert a.matches(a2) and a2.matches(a) and a.key() == a2.key()
+    assert a.matches(a2) and a2.matches(a) and a.key == a2.key
     # another W (same shape): no match, but the same structure
-    assert not a.matches(b) and a.key() == b.key()
+    assert not a.matches(b) and a.key == b.key
     # another constant value: no match
     assert not a.matches(c)
     # other shapes: neither
-    assert not a.matches(d) and a.key() != d.key()
+    assert not a.matches(d) and a.key != d.key
     # names are part of the structure
     _, e = trace(lambda x, h: ((x + h @ W1).tanh() * 0.5).named("other"), x, h)
-    assert not a.matches(e) and a.key() != e.key()
-    hash(a.key())  # usable as a dict key
+    assert not a.matches(e) and a.key != e.key
+    hash(a.key)  # usable as a dict key
 
 
 def test_matches_rejects_same_shaped_fresh_arrays():
@@ -760,7 +760,7 @@ def test_matches_rejects_same_shaped_fresh_arrays():
     _, a = trace(lambda x, h: (x * Tensor(np.ones((2, 3))) + h).tanh(), x, h)
     _, b = trace(lambda x, h: (x * Tensor(np.ones((2, 3))) + h).tanh(), x, h)
     assert not a.matches(b)  # equal values, but arrays of several values: a new array each call is not constant
-    assert a.key() == b.key()
+    assert a.key == b.key
 
 
 # ---------------------------------------------------------------------------------------------------------------

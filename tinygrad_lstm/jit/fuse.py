@@ -46,7 +46,7 @@ _RULES: dict[type, tuple[str, tuple[str, ...]]] = {
     E.Sigmoid: ("SIGMOID({a})", ("{da} += {g} * {z} * (ONE - {z})",)),
     E.Relu: ("({a} if not ({a} <= ZERO) else ZERO)", ("{da} += {g} if {a} > ZERO else ZERO",)),
 }
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOATS = nb._FLOATS
 
 
 def _column_slice(rec: Any, in_shape: tuple[int, ...]) -> int | None:
@@ -75,17 +75,14 @@ class Group:
     """
 
     def __init__(self, trace: Trace, members: list[int], outputs: list[int], params: list[Ref],
-                 param_shapes: list[tuple[int, int]], param_insts: list[Instance], slab_of: list[int],
-                 blocks: list[tuple[int, int]], grid: tuple[int, int], dtype: np.dtype, fwd: Callable,
-                 bwd: Callable, source: str) -> None:
+                 param_shapes: list[tuple[int, int]], blocks: list[tuple[int, int]], assembly: list[tuple],
+                 grid: tuple[int, int], dtype: np.dtype, fwd: Callable, bwd: Callable, source: str) -> None:
         self.ops, self.members, self.outputs, self.params = trace.ops, members, outputs, params  # records only
         self.param_shapes = param_shapes  # each param as the kernels see it: 2-D
-        self.param_insts = param_insts  # the places params are read at
-        self.slab_of = slab_of  # the gradient slab (R, C) of each param instance; slabs may be shared
-        self.blocks = blocks  # (first slab, count): the arrays (R, count·C) the backward writes, slabs side by side
+        self.blocks = blocks  # the backward writes one array (R, n·C) per block: n gradient slabs side by side
+        self.assembly = assembly  # how each param's gradient is made from the blocks (see param_grads)
         self.grid, self.dtype = grid, dtype
         self.fwd, self.bwd, self.source = fwd, bwd, source
-        self._assembly = [_plan_assembly(self, k) for k in range(len(params))]
 
     def param_grads(self, blocks: list[np.ndarray]) -> list[np.ndarray]:
         """Each param's gradient (2-D) from the arrays the backward kernel wrote: a block as it is (the gate
@@ -94,7 +91,7 @@ class Group:
         C = self.grid[1]
         made: dict[tuple, np.ndarray] = {}
         out = []
-        for how, shape in zip(self._assembly, self.param_shapes):
+        for how, shape in zip(self.assembly, self.param_shapes):
             d = made.get(how)
             if d is None:
                 if how[0] == "block":
@@ -103,8 +100,7 @@ class Group:
                     d = blocks[how[1]].sum(axis=0, keepdims=True)
                 else:
                     d = np.zeros(shape, dtype=self.dtype)
-                    for s, row, col in how[1]:
-                        blk, k = self._slab_place(s)
+                    for blk, k, row, col in how[1]:
                         g = blocks[blk][:, k * C:(k + 1) * C]
                         g = g if row else g.sum(axis=0, keepdims=True)
                         if col is None:
@@ -114,12 +110,6 @@ class Group:
                 made[how] = d
             out.append(d)
         return out
-
-    def _slab_place(self, s: int) -> tuple[int, int]:
-        for blk, (s0, n) in enumerate(self.blocks):
-            if s0 <= s < s0 + n:
-                return blk, s - s0
-        raise AssertionError(s)
 
     @property
     def names(self) -> list[str | None]:
@@ -142,44 +132,36 @@ class Group:
         return f"Group({ops} -> {', '.join(str(n) for n in self.names)})"
 
 
-def _tiles(param_refs: list[Ref], param_shapes: list[tuple[int, int]], param_insts: list[Instance],
-           slab_of: list[int], C: int) -> list[tuple[list[tuple[int, Instance]], bool]]:
-    """For each param: its (slab, instance) list and whether the slabs cover its columns side by side, in order."""
-    out = []
+def _gradient_layout(param_refs: list[Ref], param_shapes: list[tuple[int, int]], param_insts: list[Instance],
+                     slab_of: list[int], C: int) -> tuple[list[tuple[int, int]], list[tuple]]:
+    """Where the backward writes each gradient slab, and how each param's gradient is made from those arrays.
+
+    Blocks are (first slab, count): the slabs a param reads side by side (the four gate chunks of xw) form one
+    array (R, count·C), so that param's gradient is that array, no copy; every other slab is an array of its own.
+    A param's plan is ("block", b), ("rowsum", b) for a bias read on every row, or ("add", ((b, k, row, col), ...)):
+    slab k of block b, summed over broadcast rows and columns, added at column `col`."""
+    per_param = []
     for ref, (_, cols) in zip(param_refs, param_shapes):
         slabs = [(slab_of[n], i) for n, i in enumerate(param_insts) if i.ref == ref]
         s0 = slabs[0][0]
         tiled = len(slabs) * C == cols and all(i.col == n * C and s == s0 + n for n, (s, i) in enumerate(slabs))
-        out.append((slabs, tiled))
-    return out
-
-
-def _blocks(tiles: list, n_slabs: int) -> list[tuple[int, int]]:
-    """Slabs grouped into the arrays the backward writes: the slabs a param tiles form one array (so its gradient
-    needs no copy); every other slab is an array of its own."""
-    owner = [-1] * n_slabs
-    spans: list[tuple[int, int]] = []
-    for slabs, tiled in tiles:
-        s0, n = slabs[0][0], len(slabs)
-        if tiled and n > 1 and (s0, n) not in spans and all(owner[s] == -1 for s in range(s0, s0 + n)):
-            for s in range(s0, s0 + n):
-                owner[s] = len(spans)
-            spans.append((s0, n))
-    spans += [(s, 1) for s in range(n_slabs) if owner[s] == -1]
-    return sorted(spans)
-
-
-def _plan_assembly(group: Group, k: int) -> tuple:
-    """How param k's gradient is made: ("block", b), ("rowsum", b) or ("add", [(slab, row, col), ...])."""
-    slabs, tiled = _tiles([group.params[k]], [group.param_shapes[k]], group.param_insts, group.slab_of,
-                          group.grid[1])[0]
-    span = (slabs[0][0], len(slabs))
-    if tiled and span in group.blocks:
-        if all(i.row for _, i in slabs):
-            return ("block", group.blocks.index(span))
-        if not any(i.row for _, i in slabs):  # a bias: the block summed over the rows
-            return ("rowsum", group.blocks.index(span))
-    return ("add", tuple((s, i.row, i.col) for s, i in slabs))
+        per_param.append((slabs, (s0, len(slabs)) if tiled else None))
+    owner: dict[int, tuple[int, int]] = {}
+    for _, span in per_param:
+        if span and span[1] > 1 and all(owner.get(s, span) == span for s in range(span[0], sum(span))):
+            owner.update({s: span for s in range(span[0], sum(span))})
+    blocks = sorted(set(owner.values()) | {(s, 1) for s in range(max(slab_of) + 1) if s not in owner})
+    place = {s0 + k: (b, k) for b, (s0, n) in enumerate(blocks) for k in range(n)}
+    assembly: list[tuple] = []
+    for slabs, span in per_param:
+        rows = {i.row for _, i in slabs}
+        if span in blocks and rows == {True}:
+            assembly.append(("block", blocks.index(span)))
+        elif span in blocks and rows == {False}:
+            assembly.append(("rowsum", blocks.index(span)))
+        else:
+            assembly.append(("add", tuple(place[s] + (i.row, i.col) for s, i in slabs)))
+    return blocks, assembly
 
 
 def plan(trace: Trace) -> Group | None:
@@ -253,7 +235,7 @@ def plan(trace: Trace) -> Group | None:
             need.extend(ins)
         else:  # read from memory
             shape = _as2d(_shape(trace, r))
-            if _dtype(trace, r) != dtype:
+            if _value(trace, r)[1] != dtype:
                 return None
             if (inst.row and shape[0] != grid[0]) or (not inst.row and shape[0] != 1):
                 return None
@@ -267,27 +249,24 @@ def plan(trace: Trace) -> Group | None:
     param_shapes = [_as2d(_shape(trace, r)) for r in param_refs]
     # a param's instances in column order, so that the slabs of a chunked input come out side by side
     param_insts = sorted(param_insts, key=lambda i: (param_refs.index(i.ref),) + _inst_key(i))
-    source, slab_of, blocks = _codegen(ops, members, out_ops, param_refs, param_shapes, param_insts, inst_of_op,
-                                       edges, grid[1])
+    source, blocks, assembly = _codegen(ops, members, out_ops, param_refs, param_shapes, param_insts, inst_of_op,
+                                        edges, grid[1])
     fwd, bwd = _compile(source, dtype)
-    return Group(trace, sorted(members), out_ops, param_refs, param_shapes, param_insts, slab_of, blocks, grid,
-                 dtype, fwd, bwd, source)
+    return Group(trace, sorted(members), out_ops, param_refs, param_shapes, blocks, assembly, grid, dtype, fwd, bwd,
+                 source)
+
+
+def _value(trace: Trace, r: Ref) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of a trace value."""
+    if r.kind == "in":
+        return trace.input_shapes[r.index], trace.input_dtypes[r.index]
+    if r.kind == "op":
+        return trace.ops[r.index].shape, trace.ops[r.index].dtype
+    return trace.externals[r.index].data.shape, trace.externals[r.index].data.dtype
 
 
 def _shape(trace: Trace, r: Ref) -> tuple[int, ...]:
-    if r.kind == "in":
-        return trace.input_shapes[r.index]
-    if r.kind == "op":
-        return trace.ops[r.index].shape
-    return trace.externals[r.index].data.shape
-
-
-def _dtype(trace: Trace, r: Ref) -> np.dtype:
-    if r.kind == "in":
-        return trace.input_dtypes[r.index]
-    if r.kind == "op":
-        return trace.ops[r.index].dtype
-    return trace.externals[r.index].data.dtype
+    return _value(trace, r)[0]
 
 
 def _as2d(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -316,8 +295,8 @@ def _broadcast(ref: Ref, inst: Instance, zshape: tuple[int, int], xshape: tuple[
 
 
 def _codegen(ops, members, out_ops, param_refs, param_shapes, param_insts, inst_of_op, edges, C
-             ) -> tuple[str, list[int], list[tuple[int, int]]]:
-    """Python source of `fwd` and `bwd` for numba; which gradient slab each param instance reads; the blocks.
+             ) -> tuple[str, list[tuple[int, int]], list[tuple]]:
+    """Python source of `fwd` and `bwd` for numba, and the layout of the gradients (see `_gradient_layout`).
 
     The grid width C is a literal in the source (one compiled kernel per width), and so is every column offset
     (`j + 128`): with the width known, LLVM vectorizes loops that store the four gate gradients side by side into
@@ -383,12 +362,12 @@ def _codegen(ops, members, out_ops, param_refs, param_shapes, param_insts, inst_
         if var_ not in slab_var:
             slab_var.append(var_)
         slab_of.append(slab_var.index(var_))
-    blocks = _blocks(_tiles(param_refs, param_shapes, param_insts, slab_of, C), len(slab_var))
+    blocks, assembly = _gradient_layout(param_refs, param_shapes, param_insts, slab_of, C)
     D = [f"d{k}" for k in range(len(blocks))]
     for k, (s0, n) in enumerate(blocks):
         back += [f"{D[k]}[b, {col(m * C)}] = {slab_var[s0 + m]}" for m in range(n)]
     bwd = kernel("bwd", P + G + D, loads + compute + back)
-    return "\n".join(fwd + ["", ""] + bwd) + "\n", slab_of, blocks
+    return "\n".join(fwd + ["", ""] + bwd) + "\n", blocks, assembly
 
 
 def _inst_key(inst: Instance) -> tuple:

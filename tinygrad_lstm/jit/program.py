@@ -97,9 +97,9 @@ class Stepper:
         self._traces = 0
 
     def __call__(self, x: Tensor, state: Any) -> Any:
+        flat = [x, *state] if isinstance(state, (tuple, list)) else [x, state]
         compiled = self.compiled
         if compiled is not None:
-            flat = [x, *state] if isinstance(state, (tuple, list)) else [x, state]
             if tuple(t.data.shape for t in flat) == compiled.trace.input_shapes:
                 return compiled.trace.result(compiled(flat))
             return self.fn(x, state)
@@ -110,13 +110,13 @@ class Stepper:
         if tr is not None and self._prev is not None and tr.matches(self._prev):
             # two consecutive steps did the same ops on the same outside tensors: replay from this step on (this
             # step too, so that the first traced step is the only eager one and every call gives the same numbers)
-            key = tr.key()
-            group = _plans[key] if key in _plans else _plans.setdefault(key, plan(tr))
-            if group is None:
+            if tr.key not in _plans:
+                _plans[tr.key] = plan(tr)
+            if _plans[tr.key] is None:
                 self.active = False  # nothing to fuse: eager it stays
             else:
-                self.compiled = CompiledStep(tr, group)
-                return tr.result(self.compiled([x, *state] if isinstance(state, (tuple, list)) else [x, state]))
+                self.compiled = CompiledStep(tr, _plans[tr.key])
+                return tr.result(self.compiled(flat))
         if self._traces >= self.max_traces:
             self.active = False
         self._prev = tr

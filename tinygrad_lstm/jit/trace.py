@@ -11,6 +11,7 @@ another, turned into kernels (`fuse.py`) and replayed on new inputs (`program.py
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -49,8 +50,10 @@ class Trace:
         """The replayed outputs in the shape the function returned them."""
         return outs[0] if self.tuple_out is None else self.tuple_out(outs)
 
+    @functools.cached_property
     def key(self) -> tuple:
-        """The trace's structure, without the identity of the outside tensors: equal keys plan to the same Group."""
+        """The trace's structure (with the value of each one-value constant), without the identity of the outside
+        tensors: equal keys plan to the same Group."""
         ops = tuple((o.op, o.args, o.shape, o.dtype.str, o.name, _hashable(o.attrs)) for o in self.ops)
         ext = tuple((t.data.shape, t.data.dtype.str, t.requires_grad,
                      t.data.tobytes() if t.data.size == 1 and not t.requires_grad else None) for t in self.externals)
@@ -59,25 +62,13 @@ class Trace:
     def matches(self, other: Trace) -> bool:
         """The same ops on the same kinds of inputs, reading the same outside tensors: then replaying this trace
         on the other call's inputs computes what the other call computed."""
-        if (self.input_shapes != other.input_shapes or self.input_dtypes != other.input_dtypes
-                or self.outputs != other.outputs or self.tuple_out != other.tuple_out
-                or len(self.ops) != len(other.ops) or len(self.externals) != len(other.externals)):
-            return False
-        for a, b in zip(self.ops, other.ops):
-            if (a.op is not b.op or a.args != b.args or a.shape != b.shape or a.dtype != b.dtype
-                    or a.name != b.name or not _same_value(a.attrs, b.attrs)):
-                return False
-        return all(_same_external(a, b) for a, b in zip(self.externals, other.externals))
+        return self.key == other.key and all(_same_external(a, b) for a, b in zip(self.externals, other.externals))
 
 
 def _same_external(a: Tensor, b: Tensor) -> bool:
-    """The same tensor object; or, for a constant made on the fly (the 1 of `1 - z`), the same single value. A new
-    array of several values each call (a random mask) is not the same: such a function is not replayed."""
-    if a is b:
-        return True
-    return (not a.requires_grad and not b.requires_grad and a.data.size == 1 and b.data.size == 1
-            and a.data.shape == b.data.shape and a.data.dtype == b.data.dtype
-            and bool(np.array_equal(a.data, b.data, equal_nan=True)))
+    """The same tensor object; or a constant made on the fly (the 1 of `1 - z`), whose value the keys compared. A
+    new array of several values each call (a random mask) is not the same: such a function is not replayed."""
+    return a is b or (a.data.size == 1 and not a.requires_grad)
 
 
 def _hashable(a: Any) -> Any:
@@ -94,21 +85,6 @@ def _hashable(a: Any) -> Any:
     except TypeError:
         return ("id", id(a))  # unhashable and unknown: never equal to another trace's
     return a
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, np.ndarray):
-        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
-    if isinstance(a, (tuple, list)):
-        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
-    try:
-        return bool(a == b)
-    except Exception:  # noqa: BLE001 - an attr that cannot be compared is not the same
-        return False
 
 
 def trace(fn: Callable[..., Any], *args: Any) -> tuple[Any, Trace | None]:
@@ -132,28 +108,22 @@ def trace(fn: Callable[..., Any], *args: Any) -> tuple[Any, Trace | None]:
         return result, None
     refs: dict[int, Ref] = {id(t): Ref("in", k) for k, t in enumerate(inputs)}
     externals: list[Tensor] = []
-    ops: list[OpRecord] = []
-    for cls, parents, attrs, out in calls:
-        args_refs = []
-        for p in parents:
-            r = refs.get(id(p))
-            if r is None:
-                r = refs[id(p)] = Ref("ext", len(externals))
-                externals.append(p)
-            args_refs.append(r)
-        refs[id(out)] = Ref("op", len(ops))
-        ops.append(OpRecord(cls, tuple(args_refs), attrs, out.data.shape, out.data.dtype, out.name))
-    out_refs = []
-    for t in outs:
+
+    def ref_of(t: Tensor) -> Ref:  # a tensor neither an input nor made inside: an outside tensor
         r = refs.get(id(t))
         if r is None:
             r = refs[id(t)] = Ref("ext", len(externals))
             externals.append(t)
-        out_refs.append(r)
-    # names given after the op ran (`.named("h_t")`) are read now
-    ops = [o._replace(name=out.name) if o.name != out.name else o for o, (*_, out) in zip(ops, calls)]
+        return r
+
+    ops: list[OpRecord] = []
+    for cls, parents, attrs, out in calls:  # after the call: names given with `.named()` are there now
+        args_refs = tuple(ref_of(p) for p in parents)
+        refs[id(out)] = Ref("op", len(ops))
+        ops.append(OpRecord(cls, args_refs, attrs, out.data.shape, out.data.dtype, out.name))
+    out_refs = tuple(ref_of(t) for t in outs)
     container = type(result) if type(result) in (tuple, list) else None
-    return result, Trace(inputs, ops, externals, tuple(out_refs), container)
+    return result, Trace(inputs, ops, externals, out_refs, container)
 
 
 def _flatten(args: Any) -> list[Tensor] | None:
