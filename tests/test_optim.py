@@ -31,32 +31,27 @@ def make_problem(dtype=np.float64, seed=0):
     return init, grads
 
 
-def run_ours(cls, kwargs, init, grads, groups=None):
-    params = [Tensor(a.copy(), requires_grad=True) for a in init]
+def _run(cls, tensor, kwargs, init, grads, groups):
+    """The same steps with either library: `tensor(array, requires_grad)` makes its tensors."""
+    params = [tensor(a.copy(), requires_grad=True) for a in init]
     if groups is None:
         opt = cls(params, **kwargs)
     else:
         opt = cls([{"params": [params[i] for i in idx], **extra} for idx, extra in groups], **kwargs)
     for gs in grads:
         for p, g in zip(params, gs):
-            p.grad = None if g is None else g.copy()
+            p.grad = None if g is None else (g.copy() if tensor is Tensor else tensor(g.copy()))
         opt.step()
     return params, opt
+
+
+def run_ours(cls, kwargs, init, grads, groups=None):
+    return _run(cls, Tensor, kwargs, init, grads, groups)
 
 
 def run_torch(name, kwargs, init, grads, groups=None):
     torch = pytest.importorskip("torch")
-    params = [torch.tensor(a.copy(), requires_grad=True) for a in init]
-    cls = getattr(torch.optim, name)
-    if groups is None:
-        opt = cls(params, **kwargs)
-    else:
-        opt = cls([{"params": [params[i] for i in idx], **extra} for idx, extra in groups], **kwargs)
-    for gs in grads:
-        for p, g in zip(params, gs):
-            p.grad = None if g is None else torch.tensor(g.copy())
-        opt.step()
-    return params, opt
+    return _run(getattr(torch.optim, name), torch.tensor, kwargs, init, grads, groups)
 
 
 CASES = [

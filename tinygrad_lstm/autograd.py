@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from .kernels import active
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -155,8 +157,6 @@ class ProductGrad:
 
     @staticmethod
     def total(products: list[ProductGrad]) -> np.ndarray:
-        from .kernels import active
-
         if len(products) == 1:
             return active().matmul(products[0].x.T, products[0].g)
         x = np.concatenate([p.x for p in products])

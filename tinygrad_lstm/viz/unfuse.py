@@ -1,6 +1,6 @@
 """Fused ops drawn as the ops they fuse: the display copy of a graph that the pictures are made from.
 
-A recurrent layer replays its steps t >= 2 as one `jit.Fused` op computing every elementwise op of the step,
+A recurrent layer replays its steps t >= 1 as one `jit.Fused` op computing every elementwise op of the step,
 followed (for an LSTM) by GetItems taking h_t and c_t out of its stacked output. A picture for teaching should show
 i_t, f_t, … at every step, as the eager ops make them. `unfuse(roots)` builds a copy of the graph for display:
 
