@@ -492,7 +492,8 @@ class Tensor:
         if s > e:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a tensor of shape "
                              f"{self.shape}")
-        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+        # the joined size given in full, not as -1, which an empty axis would leave undetermined
+        return self.reshape(self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:])
 
     def transpose(self, *axes: Any) -> Tensor:
         """No arguments: reverse the axes (numpy). Two ints: swap those two axes (torch). Else a permutation,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,8 +23,8 @@ from ..tensor import Tensor, where
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu", "l1_loss",
-    "leaky_relu", "log1p", "log_softmax", "logsigmoid", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax",
-    "softplus", "tanh",
+    "layer_norm", "leaky_relu", "log1p", "log_softmax", "logsigmoid", "mse_loss", "nll_loss", "relu", "sigmoid",
+    "silu", "softmax", "softplus", "tanh",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -136,6 +137,12 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
+def silu(x: Any) -> Tensor:
+    """x·σ(x) (swish); composed, so autograd gives d/dx = σ(x)(1 + x(1 - σ(x)))."""
+    x = _input(x, "silu")
+    return x * x.sigmoid()
+
+
 def softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ along `dim` (or `axis`; required, unlike torch's implicit guess)."""
     return _input(x, "softmax").softmax(_dim(dim, axis, "softmax"))
@@ -160,6 +167,36 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
         return x * 0.0
     keep = rng().random(x.shape) >= p
     return x * (keep * (1.0 / (1.0 - p))).astype(x.dtype)
+
+
+def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = None,  # noqa: A002
+               bias: Any = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the trailing axes `normalized_shape`, then scale and shift:
+
+        y = (x - μ) / √(σ² + eps) · weight + bias,   μ, σ² the mean and biased variance over those axes
+
+    Composed from differentiable ops, so the gradients (into x, weight and bias) come from autograd.
+    `weight` and `bias` (Tensors, e.g. Parameters, or arrays) have shape `normalized_shape`.
+    """
+    x = _input(input, "layer_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != tuple(int(s) for s in shape):
+        raise ValueError(f"layer_norm: normalized_shape {list(shape)} must be the trailing axes of the input, "
+                         f"got input of shape {x.shape}")
+    for what, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(np.shape(p.data if isinstance(p, Tensor) else p)) != shape:
+            raise ValueError(f"layer_norm: {what} must have shape normalized_shape={tuple(shape)}, got "
+                             f"{np.shape(p.data if isinstance(p, Tensor) else p)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    centered = x - x.mean(axis=axes, keepdims=True)
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    y = centered / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
 
 
 # ----------------------------------------------------------------------------------------------------------
