@@ -31,7 +31,7 @@ def assert_png(path, min_bytes: int = 5_000) -> None:
         head = f.read(8)
     assert head == PNG_MAGIC, f"{path} is not a PNG"
     assert os.path.getsize(path) > min_bytes
-    leftovers = [n for n in os.listdir(os.path.dirname(os.fspath(path))) if n.startswith(".tmp-")]
+    leftovers = [n for n in os.listdir(os.path.dirname(os.fspath(path))) if n.startswith(".") and n.endswith(".tmp")]
     assert not leftovers, f"temporary files left behind: {leftovers}"
 
 
@@ -192,6 +192,32 @@ def test_plot_gradient_flow_png(tmp_path):
     out = plot_gradient_flow({"RNN": 0.5 ** np.arange(30)[::-1], "LSTM": 0.95 ** np.arange(30)[::-1]},
                              tmp_path / "flow.png")
     assert_png(out)
+
+
+def test_plots_return_a_figure_without_a_path_and_write_a_readable_png_with_one(tmp_path):
+    """Notebook use: no path gives the Figure itself (Jupyter shows it inline), holding the curves given; with a
+    path the PNG is written with an ordinary file's permissions (mkstemp alone would leave it 0600)."""
+    from matplotlib.figure import Figure
+
+    from tinygrad_lstm.plots import plot_gradient_flow, plot_history
+
+    rnn = 0.5 ** np.arange(6)[::-1]
+    fig = plot_gradient_flow({"RNN": rnn})
+    assert isinstance(fig, Figure)
+    (line,) = fig.axes[0].get_lines()
+    np.testing.assert_allclose(line.get_xdata(), np.arange(6)[::-1])  # steps between h_t and the loss
+    np.testing.assert_allclose(line.get_ydata(), rnn / rnn[-1])  # normalized to the last step
+    fig = plot_history({"loss": [1.0, 0.5, 0.25], "val_loss": [1.2, 0.9, 0.8], "accuracy": [0.5, 0.6, 0.9]})
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    assert sorted(tuple(ln.get_ydata()) for ln in fig.axes[0].get_lines()) == [(1.0, 0.5, 0.25), (1.2, 0.9, 0.8)]
+    old = os.umask(0o022)
+    try:
+        path = plot_history({"loss": [1.0, 0.5]}, tmp_path / "h.png")
+    finally:
+        os.umask(old)
+    assert path == str(tmp_path / "h.png")
+    assert_png(path)
+    assert os.stat(path).st_mode & 0o777 == 0o644
 
 
 def test_plot_history_png_from_dict_and_history_object(tmp_path):

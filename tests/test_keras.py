@@ -519,23 +519,34 @@ def test_early_stopping_restores_best_weights_and_checkpoint_saves_best(tmp_path
     np.testing.assert_allclose(fresh.predict(x[64:]), model.predict(x[64:]), rtol=1e-6)
 
 
-def test_progress_bar_on_a_terminal_and_quiet_otherwise(monkeypatch, capsys):
+def test_progress_bar_live_on_a_terminal_or_in_a_notebook_and_a_line_per_epoch_otherwise(monkeypatch, capsys):
     class Tty(io.StringIO):
         def isatty(self):
             return True
 
+    class OutStream(io.StringIO):  # what a Jupyter kernel's sys.stdout looks like: isatty() False
+        __module__ = "ipykernel.iostream"
+
     x, y = trend_data(40)
     model = Sequential([SimpleRNN(3, input_shape=(10, 1)), Dense(1, activation="sigmoid")])
     model.compile(loss="binary_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, epochs=1, batch_size=16, verbose=1)
-    assert capsys.readouterr().out == ""  # not a terminal
-    tty = Tty()
-    monkeypatch.setattr("sys.stdout", tty)
+    line = (r"2/2 ━{20} \d+s \d+(ms|us|s)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4} - "
+            r"val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}")
     model.fit(x, y, epochs=2, batch_size=16, verbose=1, validation_split=0.2)
-    text = tty.getvalue()
-    assert "Epoch 1/2" in text and "Epoch 2/2" in text
-    assert re.search(r"2/2 ━{20} \d+s \d+(ms|us|s)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4} - "
-                     r"val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}", text)
+    text = capsys.readouterr().out  # not a terminal: as Keras, the finished line of each epoch, no redrawing
+    assert "\r" not in text and "\033" not in text
+    assert len(re.findall("^" + line + "$", text, flags=re.M)) == 2 and text.count("Epoch ") == 2
+    for stream, erase in ((Tty(), "\033[K"), (OutStream(), None)):
+        monkeypatch.setattr("sys.stdout", stream)
+        model.fit(x, y, epochs=2, batch_size=16, verbose=1, validation_split=0.2)
+        text = stream.getvalue()
+        assert "Epoch 1/2" in text and "Epoch 2/2" in text
+        assert text.count("\r") == 6  # per epoch: redrawn after each of its 2 batches, then finished
+        assert re.search(line, text)
+        assert (erase in text) if erase else ("\033" not in text)  # a notebook gets no terminal escapes
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert sys.stdout.getvalue() == ""
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ layer classifies its last hidden state. The data is scikit-learn's digits, which
 from __future__ import annotations
 
 import os
-import sys
 import time
 from typing import Any
 
@@ -18,8 +17,10 @@ OUT_DIR = "demo_out"
 
 
 def worked_example() -> None:
-    """e = a·b, d = e + c, f = tanh d, L = f²: autograd's gradients beside the chain rule done by hand."""
+    """e = a·b, d = e + c, f = tanh d, L = f²: autograd's gradients beside the chain rule done by hand, then checked
+    against finite differences (`gradcheck.gradient_errors`)."""
     from . import Tensor
+    from .gradcheck import gradient_errors
 
     a = Tensor(2.0, requires_grad=True, dtype=np.float64, name="a")
     b = Tensor(-3.0, requires_grad=True, dtype=np.float64, name="b")
@@ -33,6 +34,12 @@ def worked_example() -> None:
     for name, t, hand in (("a", a, dL_dd * -3.0), ("b", b, dL_dd * 2.0), ("c", c, dL_dd)):
         print(f"   dL/d{name} = {float(t.grad): .8f}   (chain rule by hand: {hand: .8f})")
         assert abs(float(t.grad) - hand) < 1e-12
+    # and by gradcheck: the same gradients against central finite differences of L, in float64
+    errors = gradient_errors(lambda a, b, c: ((a * b) + c).tanh() ** 2, [a, b, c])
+    worst = max(rel for _, rel in errors.values())
+    print("   gradcheck, autograd vs finite differences: " +
+          ", ".join(f"dL/d{n} off by {abs_err:.1e}" for n, (abs_err, _) in errors.items()))
+    assert worst < 1e-5, f"gradcheck: the worked example's gradients are off by {worst:.1e} (relative)"
 
 
 def train_digits(epochs: int = 12, hidden: int = 64, batch_size: int = 32, lr: float = 0.01, seed: int = 0
@@ -60,7 +67,7 @@ def train_digits(epochs: int = 12, hidden: int = 64, batch_size: int = 32, lr: f
 
     for epoch in range(epochs):
         print(f"   Epoch {epoch + 1}/{epochs}")
-        bar = Progbar(steps, verbose=1 if sys.stdout.isatty() else 2)  # a line per epoch when not a terminal
+        bar = Progbar(steps, verbose=1)  # live on a terminal or in a notebook, else a line per epoch
         total, seen = 0.0, 0
         for step, (xb, yb) in enumerate(batches(x_train, y_train, batch_size=batch_size, seed=seed + epoch), 1):
             _, (h_n, _) = lstm(Tensor(xb))

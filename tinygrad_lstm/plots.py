@@ -6,15 +6,18 @@
   on a log scale, where a vanilla RNN's line falls off a cliff and an LSTM's stays up.
 - `plot_history(history, "curves.png")`: loss / accuracy curves of any training run.
 
-The pictures need matplotlib (the ``examples`` extra); `gradient_flow` needs only numpy. PNGs are written
-atomically (a temporary file, then `os.replace`), so a half-written picture never appears.
+Without a path the plotting functions return the matplotlib Figure (a notebook shows it inline; `fig.savefig`
+writes it anywhere later); with a path they write a PNG there and return the path. The pictures need matplotlib
+(the ``examples`` extra); `gradient_flow` needs only numpy. PNGs are written atomically (a temporary file, then
+`os.replace`), so a half-written picture never appears, with the permissions `open` would give them.
 """
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,27 +113,28 @@ def new_figure(**kw: Any) -> Any:
 
 def save_figure(fig: Any, path: PathLike, dpi: int = 120) -> str:
     """Write a matplotlib Figure as PNG to `path` atomically (temporary file in the same folder, then
-    os.replace); return the path."""
+    os.replace), with an ordinary file's permissions (readable by all under the usual umask); return the path."""
+    from .viz.renderer import _write_atomic  # the one atomic writer: graph pictures are written the same way
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    _write_atomic(Path(path), buf.getvalue())
     return path
 
 
-def plot_gradient_flow(norms: Mapping[str, Sequence[float] | np.ndarray], path: PathLike, *,
-                       title: str = "How far back does the gradient reach?", normalize: bool = True) -> str:
+def _finish(fig: Any, path: PathLike | None) -> Any:
+    """The Figure itself when no path is given (Jupyter shows it inline), else the path it was written to."""
+    return fig if path is None else save_figure(fig, path)
+
+
+def plot_gradient_flow(norms: Mapping[str, Sequence[float] | np.ndarray], path: PathLike | None = None, *,
+                       title: str = "How far back does the gradient reach?", normalize: bool = True) -> Any:
     """Draw ‖dL/dh_t‖ of each model against the number of steps between t and the loss, on a log scale.
 
     `norms` maps a label ("RNN", "LSTM", ...) to `gradient_flow`'s output. With `normalize` each curve is divided
-    by its value at the last step, so the lines start at 1 and show only the decay. Returns the path."""
+    by its value at the last step, so the lines start at 1 and show only the decay. Returns the matplotlib Figure
+    when `path` is None, else writes a PNG to `path` and returns the path."""
     if not norms:
         raise ValueError("plot_gradient_flow: no curves given")
     fig = new_figure(figsize=(8, 4.8))
@@ -155,7 +159,7 @@ def plot_gradient_flow(norms: Mapping[str, Sequence[float] | np.ndarray], path: 
     if normalize and floor < 1e-12:
         ax.set_ylim(bottom=max(floor, 1e-30) / 3)
     ax.tick_params(labelsize=11)
-    return save_figure(fig, path)
+    return _finish(fig, path)
 
 
 def _history_dict(history: Any) -> dict[str, list[float]]:
@@ -169,14 +173,15 @@ def _history_dict(history: Any) -> dict[str, list[float]]:
     return out
 
 
-def plot_history(history: Any, path: PathLike, *, title: str | None = None, xlabel: str = "epoch",
-                 log_loss: bool = False) -> str:
-    """Save the curves of a training run as a PNG: a Keras ``History`` (``model.fit``'s return), its ``.history``
-    dict, or any dict of lists from a hand-written loop (``{"loss": [...], "val_loss": [...], "accuracy": [...]}``).
+def plot_history(history: Any, path: PathLike | None = None, *, title: str | None = None, xlabel: str = "epoch",
+                 log_loss: bool = False) -> Any:
+    """Draw the curves of a training run: a Keras ``History`` (``model.fit``'s return), its ``.history`` dict, or
+    any dict of lists from a hand-written loop (``{"loss": [...], "val_loss": [...], "accuracy": [...]}``).
 
     Curves are grouped by metric: ``loss`` with ``val_loss`` in one panel, ``accuracy`` with ``val_accuracy`` in the
     next, and so on (training solid, validation dashed). `log_loss` puts loss panels on a log scale. Returns the
-    path."""
+    matplotlib Figure when `path` is None (a notebook shows it inline), else writes a PNG to `path` and returns
+    the path."""
     h = _history_dict(history)
     groups: dict[str, list[str]] = {}
     for k in h:
@@ -203,7 +208,7 @@ def plot_history(history: Any, path: PathLike, *, title: str | None = None, xlab
         ax.legend(fontsize=10)
     if title:
         fig.suptitle(title, fontsize=14)
-    return save_figure(fig, path)
+    return _finish(fig, path)
 
 
 __all__ = ["COLORS", "gradient_flow", "new_figure", "plot_gradient_flow", "plot_history", "save_figure"]

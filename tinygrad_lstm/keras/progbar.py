@@ -3,8 +3,10 @@
     Epoch 1/10
     32/32 ━━━━━━━━━━━━━━━━━━━━ 1s 12ms/step - accuracy: 0.7352 - loss: 0.5524 - val_accuracy: ... - val_loss: ...
 
-verbose=1 redraws the line after every batch, only on a terminal (quiet when output goes to a file or a pipe);
-verbose=2 prints just the finished line of each epoch, always.
+verbose=1 redraws the line after every batch where the output can redraw a line — a terminal, or a Jupyter
+notebook (its front-ends apply a carriage return to the output area, which is what Keras relies on too) — and
+elsewhere (a file, a pipe, a CI log) prints the finished line of each epoch, as Keras does. verbose=2 prints
+just the finished line of each epoch, always.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ def format_logs(logs: dict[str, Any]) -> str:
     return "".join(f" - {k}: {format_value(float(v))}" for k, v in logs.items())
 
 
+def live(stream: IO[str]) -> bool:
+    """Whether `stream` can redraw its last line: a terminal, or the output stream of a Jupyter kernel
+    (ipykernel's OutStream reports isatty() False, yet notebook front-ends honour a carriage return)."""
+    if getattr(stream, "isatty", lambda: False)():
+        return True
+    return type(stream).__module__.split(".")[0] == "ipykernel"
+
+
 class Progbar:
     """One epoch's progress: ``update(step, logs)`` after each batch, ``finish(logs)`` at the end."""
 
@@ -43,7 +53,9 @@ class Progbar:
         self.target, self.verbose = target, verbose
         self.stream = stream or sys.stdout
         self.start = time.perf_counter()
-        self.interactive = verbose == 1 and bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interactive = verbose == 1 and live(self.stream)
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.width = 0  # of the last line drawn, to blank its tail where there is no erase-line escape
 
     def _line(self, step: int, logs: dict[str, Any], done: bool) -> str:
         elapsed = time.perf_counter() - self.start
@@ -57,23 +69,29 @@ class Progbar:
         when = format_time(elapsed if done else per_step * (self.target - step))
         return f"{step:>{width}}/{self.target} {bar} {when} {format_per_step(per_step)}" + format_logs(logs)
 
+    def _redraw(self, line: str) -> str:
+        """Carriage return, the line, then erase what is left of a longer previous line: the terminal's
+        erase-to-end escape, or spaces where escapes are not understood (a notebook)."""
+        tail = "\033[K" if self.terminal else " " * max(self.width - len(line), 0)
+        self.width = len(line)
+        return "\r" + line + tail
+
     def update(self, step: int, logs: dict[str, Any]) -> None:
         if self.interactive:
-            self.stream.write("\r" + self._line(step, logs, False) + "\033[K")
+            self.stream.write(self._redraw(self._line(step, logs, False)))
             self.stream.flush()
 
     def finish(self, logs: dict[str, Any]) -> None:
         if self.interactive:
-            self.stream.write("\r" + self._line(self.target, logs, True) + "\033[K\n")
-        elif self.verbose == 2:
+            self.stream.write(self._redraw(self._line(self.target, logs, True)) + "\n")
+        elif self.verbose in (1, 2):  # the finished line alone: one line per epoch in a log
             self.stream.write(self._line(self.target, logs, True) + "\n")
         self.stream.flush()
 
 
-def shows(verbose: int, stream: IO[str] | None = None) -> bool:
-    """Whether a Progbar with this verbosity prints anything."""
-    stream = stream or sys.stdout
-    return verbose == 2 or (verbose == 1 and bool(getattr(stream, "isatty", lambda: False)()))
+def shows(verbose: int) -> bool:
+    """Whether a Progbar with this verbosity prints anything (1 and 2 always do, live or a line per epoch)."""
+    return verbose in (1, 2)
 
 
-__all__ = ["Progbar", "format_logs", "shows"]
+__all__ = ["Progbar", "format_logs", "live", "shows"]

@@ -84,7 +84,7 @@ def add_graph_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `graph` subcommand to an argparse subparsers object (its `fn` returns the exit code)."""
     p = subparsers.add_parser("graph", help="draw a cell's computation graph, unrolled over time (svg or png)",
                               description="Draw a recurrent cell's computation graph, unrolled N steps.")
-    p.add_argument("cell", choices=CELLS)
+    p.add_argument("cell", choices=CELLS, help=f"the cell to draw: {', '.join(CELLS)}")
     p.add_argument("--steps", type=int, default=3, help="time steps to unroll (default 3)")
     p.add_argument("--collapse", action="store_true", help="draw each step's cell as one box (parameters hidden)")
     p.add_argument("--grads", action="store_true", help="run backward and shade edges by gradient norm")
