@@ -54,8 +54,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     p.add_argument("--epochs", type=int, default=None, help="passes over the training set (default 30; quick 5)")
     p.add_argument("--train-size", type=int, default=None, help="training sequences (default 4000; quick 1000)")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--verbose", type=int, default=1, help="fit's verbosity: 0 silent, 1 progress bar (on a "
-                                                          "terminal), 2 one line per epoch")
+    p.add_argument("--verbose", type=int, default=1, help="fit's verbosity: 0 silent, 1 progress bar (live on "
+                                                          "a terminal, else a line per epoch), 2 a line per epoch")
     args = p.parse_args(argv)
     limit_blas_threads()
     epochs = args.epochs or (5 if args.quick else 30)

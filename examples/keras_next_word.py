@@ -84,8 +84,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     p.add_argument("--units", type=int, default=None, help="units of each LSTM layer (default 128; quick 32)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate (default 0.01)")
-    p.add_argument("--verbose", type=int, default=1, help="fit's verbosity: 0 silent, 1 progress bar (on a "
-                                                          "terminal), 2 one line per epoch")
+    p.add_argument("--verbose", type=int, default=1, help="fit's verbosity: 0 silent, 1 progress bar (live on "
+                                                          "a terminal, else a line per epoch), 2 a line per epoch")
     args = p.parse_args(argv)
     limit_blas_threads()
     epochs = args.epochs or (1 if args.quick else 5)
