@@ -7,6 +7,7 @@ attributes written in a fixed order, so two runs of the same code give byte-iden
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from ..tensor import Tensor
 from . import style
 from .grads import GradTrace, LeafGrads, last_trace
 from .graph import Cluster, Edge, Graph, Node, build
+from .layout import TimeLayout, node_paths, plan, step_prefix
 from .unfuse import unfuse
 
 # Above this many nodes (and with collapse=None) module calls are collapsed. graphviz-pure took ~1.4 s for 2,600
@@ -116,19 +118,26 @@ def _node_line(n: Node, values: bool, grads: Any, no_clusters: bool) -> str:
     return f"{n.id} {_attrs(label=label, shape=shape, style=st, fillcolor=fill, color=border, tooltip=tip)}"
 
 
-def _edge_line(e: Edge, grads: Any, scale: style.GradScale | None, norm: float | None, side: bool) -> str:
-    # a step's own input sits beside its reader (same rank), so unrolled steps line up instead of climbing
-    minlen = 0 if side else None
+def _edge_line(e: Edge, grads: Any, scale: style.GradScale | None, norm: float | None, side: bool,
+               loose: bool, gap: bool = False) -> str:
+    # a step's own input sits beside its reader (same rank), so unrolled steps line up instead of climbing;
+    # a loose edge (one step to the next, see layout.py) does not rank its ends; a gap leaves a rank free
+    # between two steps for the next one's other inputs (else its cluster overlaps and steps climb)
+    minlen = 0 if side else (2 if gap else None)
+    constraint = "false" if loose else None
     if grads is None:
-        return f"{e.src} -> {e.dst}" + (f" {_attrs(minlen=minlen)}" if side else "")
+        plain = _attrs(minlen=minlen, constraint=constraint)
+        return f"{e.src} -> {e.dst}" + (f" {plain}" if plain != "[]" else "")
     if norm is None:
-        return f"{e.src} -> {e.dst} {_attrs(color=style.NO_GRAD_COLOUR, style='dashed', minlen=minlen)}"
+        return (f"{e.src} -> {e.dst} "
+                f"{_attrs(color=style.NO_GRAD_COLOUR, style='dashed', minlen=minlen, constraint=constraint)}")
     tip = "‖grad‖ " + style.fmt_num(norm)
-    return (f"{e.src} -> {e.dst} "
-            f"{_attrs(color=scale.colour(norm), penwidth=scale.width(norm), minlen=minlen, tooltip=tip)}")
+    attrs = _attrs(color=scale.colour(norm), penwidth=scale.width(norm), minlen=minlen, constraint=constraint,
+                   tooltip=tip)
+    return f"{e.src} -> {e.dst} {attrs}"
 
 
-def _cluster_lines(g: Graph, lines_of: dict[str, str]) -> list[str]:
+def _cluster_lines(g: Graph, lines_of: dict[str, str], extra: dict[tuple, list[str]], backwards: bool) -> list[str]:
     """The body: nested `subgraph cluster_k` blocks, written with an explicit stack (no recursion)."""
     body: list[str] = []
     number: dict[tuple, int] = {}
@@ -145,10 +154,20 @@ def _cluster_lines(g: Graph, lines_of: dict[str, str]) -> list[str]:
             body.append("\t" * depth + f"subgraph cluster_{k} {{")
             body.append(f"{ind}graph {_attrs(label=style.cluster_label(c.label), style='rounded,filled', fillcolor=fill, color=border, labeljust='l', fontsize=12)}")  # noqa: E501
         body.extend(ind + lines_of[nid] for nid in c.nodes)
+        body.extend(ind + line for line in extra.get(c.path, ()))
         if c.path:
             stack.append((None, depth))
-        stack.extend((g.clusters[p], depth + 1) for p in reversed(c.children))
+        stack.extend((g.clusters[p], depth + 1) for p in reversed(_in_time_order(c.children, backwards)))
     return body
+
+
+def _in_time_order(paths: list[tuple], backwards: bool) -> list[tuple]:
+    """Sibling clusters with the time steps among them sorted by t (Graphviz's first order is the file's), or
+    last first: rows of a left-to-right view are separate pieces, stacked upwards in the order they are met."""
+    steps = sorted((p for p in paths if step_prefix(p) is not None), key=lambda p: step_prefix(p)[-1].call,
+                   reverse=backwards)
+    it = iter(steps)
+    return [next(it) if step_prefix(p) is not None else p for p in paths]
 
 
 def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any, group: str | None,
@@ -174,13 +193,25 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
     scale = style.GradScale([n for n in norms if n is not None]) if grads is not None else None
 
     lines_of = {n.id: _node_line(n, show_values, grads, group is None) for n in g.nodes}
-    body = _cluster_lines(g, lines_of)
+    paths = node_paths(g)
+    layout = plan(g, paths, rankdir) if group == "module" else TimeLayout()
+    edges, extra = list(g.edges), {}
+    for i in sorted(layout.wrapped):  # an edge into the next row starts from a copy of its tail, at the row start
+        e = edges[i]
+        copy = f"{e.src}_{e.dst}"
+        line = lines_of[e.src].replace('style="', 'style="dashed,', 1)
+        extra.setdefault(paths[e.dst], []).append(copy + line[len(e.src):])
+        edges[i] = Edge(copy, e.dst, e.grad_key)
+    body = _cluster_lines(g, lines_of, extra, backwards=bool(layout.wrapped))
     side, beside = {n.id for n in g.nodes if n.side_input}, set()
-    for e, n in zip(g.edges, norms):  # one side input per reader sits beside it; more would stack and curl
+    crowded = {d for d, k in Counter(e.dst for e in edges if e.src in side).items() if k > 1}
+    for i, (e, n) in enumerate(zip(edges, norms)):  # one side input per reader sits beside it, more would curl
         flat = e.src in side and e.dst not in beside
         if flat:
             beside.add(e.dst)
-        body.append("\t" + _edge_line(e, grads, scale, n, flat))
+        gap = i in layout.chained and e.dst in crowded
+        body.append("\t" + _edge_line(e, grads, scale, n, flat, i in layout.loose, gap))
+    body.extend("\t" + line for line in layout.lines)
     present = {n.kind for n in g.nodes}
     kinds = [k for k in style.KINDS if k in present]
     # the legend is the graph's own label, outside the layout: as a node it would widen a whole rank

@@ -1,0 +1,89 @@
+"""Where the renderer puts the time steps: left to right in order, long sequences in rows, slide-shaped."""
+
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from tinygrad_lstm import Tensor, manual_seed, nn, viz
+from tinygrad_lstm.viz.cli import unrolled
+
+pytestmark = pytest.mark.skipif(viz.find_renderer() is None, reason="no dot / graphviz-pure binary")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def step_boxes(svg: str) -> dict[int, tuple[float, float, float, float]]:
+    """t -> (left, top, right, bottom) of the cluster whose label starts with t=<t>, in SVG coordinates."""
+    root = ET.fromstring(svg)
+    out = {}
+    for g in root.iter(SVG + "g"):
+        if g.get("class") != "cluster":
+            continue
+        label = "".join(t.text or "" for t in g.iter(SVG + "text"))
+        m = re.match(r"t=(\d+)", label)
+        shape = g.find(SVG + "path")
+        shape = shape if shape is not None else g.find(SVG + "polygon")
+        nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", shape.get("d") or shape.get("points"))]
+        xs, ys = nums[0::2], nums[1::2]
+        if m:
+            out[int(m.group(1))] = (min(xs), min(ys), max(xs), max(ys))
+    return out
+
+
+def size(svg: str) -> tuple[float, float]:
+    root = ET.fromstring(svg)
+    return float(root.get("width").rstrip("pt")), float(root.get("height").rstrip("pt"))
+
+
+def svg_of(loss, **options) -> str:
+    proc = subprocess.run([viz.find_renderer(), "-Tsvg"], input=viz.to_dot(loss, **options).encode(),
+                          capture_output=True, check=True)
+    return proc.stdout.decode()
+
+
+@pytest.mark.parametrize("cell,steps", [("lstm", 3), ("peephole", 2), ("gru", 4), ("lstm", 8)])
+def test_op_level_steps_run_left_to_right_in_order(cell, steps):
+    loss, _ = unrolled(cell, steps)
+    boxes = step_boxes(svg_of(loss))
+    assert sorted(boxes) == list(range(steps))
+    for t in range(steps - 1):
+        assert boxes[t][2] < boxes[t + 1][0]  # step t ends left of where step t+1 starts
+    tops = [boxes[t][1] for t in range(steps)]
+    assert max(tops) - min(tops) < 80  # one row, not a staircase
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_nn_lstm_layer_steps_left_to_right(layers):
+    manual_seed(0)
+    lstm = nn.LSTM(3, 4, num_layers=layers)
+    x = Tensor(np.random.default_rng(0).standard_normal((3, 1, 3)).astype(np.float32), requires_grad=True,
+               name="x")
+    boxes = step_boxes(svg_of(lstm(x)[0].sum().named("loss")))
+    assert [t for t, _ in sorted(boxes.items(), key=lambda kv: kv[1][0])] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("cell,steps", [("lstm", 10), ("lstm", 50), ("gru", 30)])
+def test_collapsed_long_sequences_wrap_into_rows_in_time_order(cell, steps):
+    loss, module = unrolled(cell, steps, forget_bias=1.0)
+    with viz.trace_grads() as tr:
+        loss.backward()
+    svg = svg_of(loss, collapse=[type(module).__name__], show_params=False, rankdir="LR", show_grads=tr)
+    boxes = step_boxes(svg)
+    assert sorted(boxes) == list(range(steps))
+    w, h = size(svg)
+    assert w / h <= 4.0, (w, h)  # slide-shaped
+    # reading order: along a row left to right, rows top to bottom; a row starts left of where the last ended
+    centre = {t: ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for t, b in boxes.items()}
+    starts = []
+    for t in range(steps - 1):
+        (x0, y0), (x1, y1) = centre[t], centre[t + 1]
+        if x1 < x0:  # a new row: below the previous one
+            starts.append(t + 1)
+            assert y1 > max(centre[u][1] for u in range(t + 1)) + 40
+        else:
+            assert abs(y1 - y0) < 80
+    assert starts
+    for t in starts:  # the state carried into a new row is drawn again at its start (no edge across the picture)
+        assert svg.count(f"(t={t - 1})") == 2 * svg.count(f"(t={t - 2})")
