@@ -102,7 +102,7 @@ def test_layer_weight_gradients_match_finite_differences(kind):
     layer(x)
     layer.double()
     for p in layer.weights:
-        p.data[...] = rand(*p.shape, seed=p.size) * 0.5
+        p.data[...] = rand(*p.shape, seed=p.numel()) * 0.5
     w = rand(2, 4, 3, seed=9).astype(np.float64)
 
     def loss():

@@ -277,8 +277,8 @@ def _np_logsumexp(x, axis, keepdims):
 REDUCE = {
     "sum": (lambda t, a, k: t.sum(a, k), lambda x, a, k: np.sum(x, axis=a, keepdims=k)),
     "mean": (lambda t, a, k: t.mean(a, k), lambda x, a, k: np.mean(x, axis=a, keepdims=k)),
-    "max": (lambda t, a, k: t.max(a, k), lambda x, a, k: np.max(x, axis=a, keepdims=k)),
-    "min": (lambda t, a, k: t.min(a, k), lambda x, a, k: np.min(x, axis=a, keepdims=k)),
+    "amax": (lambda t, a, k: t.amax(a, k), lambda x, a, k: np.max(x, axis=a, keepdims=k)),
+    "amin": (lambda t, a, k: t.amin(a, k), lambda x, a, k: np.min(x, axis=a, keepdims=k)),
     "var": (lambda t, a, k: t.var(a, k), lambda x, a, k: np.var(x, axis=a, keepdims=k)),
     "var(ddof=1)": (lambda t, a, k: t.var(a, k, ddof=1), lambda x, a, k: np.var(x, axis=a, keepdims=k, ddof=1)),
     "std": (lambda t, a, k: t.std(a, k), lambda x, a, k: np.std(x, axis=a, keepdims=k)),
@@ -311,10 +311,10 @@ def test_reduction(name, sak, seed):
 REDUCE_TORCH = {
     "sum": (lambda t, a, k: t.sum(dim=a, keepdim=k), None),
     "mean": (lambda t, a, k: t.mean(dim=a, keepdim=k), None),
-    "max": (lambda t, a, k: t.max(dim=a, keepdim=k), lambda t, a, k: t.amax(dim=a if a is not None else (),
-                                                                            keepdim=k)),
-    "min": (lambda t, a, k: t.min(dim=a, keepdim=k), lambda t, a, k: t.amin(dim=a if a is not None else (),
-                                                                            keepdim=k)),
+    "amax": (lambda t, a, k: t.amax(dim=a, keepdim=k), lambda t, a, k: t.amax(dim=a if a is not None else (),
+                                                                              keepdim=k)),
+    "amin": (lambda t, a, k: t.amin(dim=a, keepdim=k), lambda t, a, k: t.amin(dim=a if a is not None else (),
+                                                                              keepdim=k)),
     "var": (lambda t, a, k: t.var(dim=a, keepdim=k, correction=0), None),
     "var(correction=1)": (lambda t, a, k: t.var(dim=a, keepdim=k, correction=1), None),
     "logsumexp": (lambda t, a, k: t.logsumexp(dim=a, keepdim=k),
@@ -358,7 +358,7 @@ def test_max_min_ties_share_the_gradient():
     t.grad = None
     t.min().backward()
     np.testing.assert_allclose(t.grad, [[0, 0, 0], [1 / 3, 1 / 3, 1 / 3]])
-    check_op(lambda a: a.max(dim=1).sum() + a.min(), x, torch_fn=lambda a: a.amax(dim=1).sum() + a.amin())
+    check_op(lambda a: a.amax(dim=1).sum() + a.min(), x, torch_fn=lambda a: a.amax(dim=1).sum() + a.amin())
 
 
 def test_torch_and_numpy_axis_names_together():

@@ -10,7 +10,8 @@ from tinygrad_lstm import Tensor, manual_seed, no_grad
 
 def test_from_python_data():
     t = Tensor([[1.0, 2.0], [3.0, 4.0]])
-    assert t.dtype == np.float32 and t.shape == (2, 2) and t.ndim == 2 and t.size == 4 and len(t) == 2
+    assert t.dtype == np.float32 and t.shape == (2, 2) and t.ndim == 2 and t.numel() == 4 and len(t) == 2
+    assert t.size() == (2, 2) and t.size(-1) == 2
     assert not t.requires_grad and t.grad is None and t.is_leaf and t.name is None
     assert Tensor([1, 2]).dtype == np.int64
     assert Tensor(3).dtype == np.int64 and Tensor(3).shape == ()

@@ -7,6 +7,7 @@ Ops are methods (``x.tanh()``) and operators (``x * y``); each calls one `Functi
 from __future__ import annotations
 
 import builtins
+import importlib
 import math
 import numbers
 from collections.abc import Sequence
@@ -88,10 +89,6 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
-
-    @property
-    def size(self) -> int:
-        return self.data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -337,16 +334,10 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.size != 1:
+        if self.dtype.kind not in "iu" or self.data.size != 1:
             raise TypeError(f"only an integer tensor with one element can be used as an index, got {self.dtype} "
                             f"of shape {self.shape}")
         return int(self.data)
-
-    def any(self) -> bool:
-        return bool(self.data.any())
-
-    def all(self) -> bool:
-        return bool(self.data.all())
 
     # ----- pointwise functions ----------------------------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -411,21 +402,23 @@ class Tensor:
         axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
         return ops.Mean.apply(self, axis=self._axes("mean", axis), keepdims=keepdims)
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
-            ) -> Tensor:
-        """Largest value over `axis` (as torch.amax: the gradient is shared among ties)."""
+    def amax(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+             ) -> Tensor:
+        """Largest value over `axis` (one or several; None: all), as torch.amax: the gradient is shared among
+        ties. `max` with a dim also gives the indices."""
         axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        self._nonempty("max")
-        return ops.Max.apply(self, axis=self._axes("max", axis), keepdims=keepdims)
+        self._nonempty("amax")
+        return ops.Max.apply(self, axis=self._axes("amax", axis), keepdims=keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
-            ) -> Tensor:
+    def amin(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+             ) -> Tensor:
+        """Smallest value over `axis`, as torch.amin (ties share the gradient)."""
         axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        self._nonempty("min")
-        return ops.Min.apply(self, axis=self._axes("min", axis), keepdims=keepdims)
+        self._nonempty("amin")
+        return ops.Min.apply(self, axis=self._axes("amin", axis), keepdims=keepdims)
 
     def _nonempty(self, op: str) -> None:
-        if self.size == 0:
+        if self.data.size == 0:
             raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, dim: Axis = None,
@@ -437,7 +430,7 @@ class Tensor:
         if unbiased is not None:
             ddof = 1 if unbiased else 0
         axes = self._axes("var", axis)
-        n = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        n = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         centered = self - self.mean(axis=axes, keepdims=True)
         return (centered * centered).sum(axis=axes, keepdims=keepdims) / builtins.max(n - ddof, 0)
 
@@ -471,7 +464,7 @@ class Tensor:
         try:
             new = _reshape_target(self.shape, shape)
         except ValueError as e:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) "
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({self.data.size} elements) "
                              f"into {shape}: {e}") from None
         if new == self.shape:
             return self
@@ -636,6 +629,227 @@ class Tensor:
 
     dot = matmul
 
+    # ----- PyTorch's spellings (issue 12): shape queries, conversions, selection, scans, layout, tests ------------
+    # Thin: each delegates to the module that holds the op (factory, selection, rearrange, predicates, ops.scan).
+    def size(self, dim: int | None = None) -> Any:
+        """The shape as a `Size` (a tuple), or with `dim` the length of that axis, as torch."""
+        if dim is None:
+            return _api.factory.Size(self.data.shape)
+        if self.ndim == 0:
+            raise IndexError(f"size: a 0-d tensor has no dims, got dim {dim!r}")
+        return self.data.shape[_one_axis(self, "size", dim)]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    nelement = numel
+
+    def dim(self) -> int:
+        """The number of axes (torch's name for ndim)."""
+        return self.data.ndim
+
+    ndimension = dim
+
+    def clone(self) -> Tensor:
+        """A copy in new memory; gradients flow back to this tensor."""
+        return ops.Clone.apply(self)
+
+    @property
+    def device(self) -> Any:
+        """Always the CPU (``device(type='cpu')``)."""
+        return _api.factory.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False, **_: Any) -> Tensor:
+        """torch's ``to``: a dtype, a device ("cpu"), another tensor (its dtype), or a device and a dtype.
+        Returns this tensor when nothing changes (a copy with copy=True); gradients flow through a cast."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif _api.factory.is_device(a):
+                device = a
+            else:
+                dtype = a
+        _api.factory.check_device(device, "to")
+        out = self if dtype is None else self.astype(_api.factory.parse_dtype(dtype, "to"))
+        return out.clone() if copy and out is self else out
+
+    def cpu(self) -> Tensor:
+        """This tensor (it already is on the CPU)."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        raise RuntimeError("cuda: tinygrad_lstm runs on the CPU only (cuda.is_available() is False)")
+
+    def type(self, dtype: Any = None) -> Any:
+        """No argument: the type name, e.g. "tinygrad_lstm.FloatTensor" (torch's "torch.FloatTensor").
+        With a dtype or such a name: this tensor cast to it."""
+        if dtype is None:
+            return "tinygrad_lstm." + _api.factory.TYPE_NAMES.get(self.dtype, f"{self.dtype}Tensor")
+        return self.astype(_api.factory.parse_dtype(dtype, "type"))
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        return self.astype(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+        """Index of the largest value along `dim` (the first, among ties); without a dim, into the flattened
+        tensor. int64, no gradient."""
+        return _api.selection.arg_extreme(self, axis if axis is not None else dim, keepdim, "argmax")
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+        """Index of the smallest value along `dim` (see argmax)."""
+        return _api.selection.arg_extreme(self, axis if axis is not None else dim, keepdim, "argmin")
+
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: bool | None = None) -> Any:
+        """torch.max. No dim: the largest value (0-d). An int dim: the named tuple (values, indices) along it;
+        values' gradient goes to the index picked. A tensor: the elementwise maximum. numpy's ``axis=`` gives
+        the values only (as `amax`)."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None:
+            return self.amax(axis, bool(keepdims) if keepdims is not None else keepdim)
+        return _api.selection.extreme_with_indices(self, dim, keepdim, "max")
+
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: bool | None = None) -> Any:
+        """torch.min: as `max`, for the smallest value."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None:
+            return self.amin(axis, bool(keepdims) if keepdims is not None else keepdim)
+        return _api.selection.extreme_with_indices(self, dim, keepdim, "min")
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """(values, indices) sorted along `dim`; always stable (equal values keep their order), NaN last."""
+        return _api.selection.sort(self, dim, descending)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        """The indices that sort along `dim` (stable)."""
+        return _api.selection.sort(self, dim, descending).indices
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """(values, indices) of the k largest (largest=False: smallest) along `dim`, in order."""
+        return _api.selection.topk(self, k, dim, largest, sorted)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running sum along `dim`.   dL/dxᵢ = Σ_{k≥i} gₖ"""
+        x = self if dtype is None else self.astype(dtype)
+        return ops.CumSum.apply(x, axis=_one_axis(x, "cumsum", dim)) if x.ndim else x.clone()
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running product along `dim` (exact gradients where inputs are zero)."""
+        x = self if dtype is None else self.astype(dtype)
+        return ops.CumProd.apply(x, axis=_one_axis(x, "cumprod", dim)) if x.ndim else x.clone()
+
+    def prod(self, dim: Axis = None, keepdim: bool = False, *, dtype: Any = None, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Product over `dim` (None: all).   dz/dxᵢ = Π_{j≠i} xⱼ (exact where inputs are zero)."""
+        x = self if dtype is None else self.astype(dtype)
+        axis, keepdim = _torch_names(axis, bool(keepdims) if keepdims is not None else keepdim, dim, None)
+        return ops.Prod.apply(x, axis=x._axes("prod", axis), keepdims=keepdim)
+
+    def any(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None) -> Tensor:
+        """Whether any element is non-zero (over `dim`), as a bool tensor; ``if t.any():`` works as before."""
+        return _api.predicates.any_all(self, axis if axis is not None else dim, keepdim, "any")
+
+    def all(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None) -> Tensor:
+        """Whether all elements are non-zero (over `dim`), as a bool tensor."""
+        return _api.predicates.any_all(self, axis if axis is not None else dim, keepdim, "all")
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """out[i][j] = self[index[i][j]][j] for dim 0 (likewise for other dims); the gradient is added back at
+        the gathered places."""
+        return _api.selection.gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        """A copy with `src` (a tensor, or a number `value`) written at the places `index` names along `dim`."""
+        return _api.selection.scatter(self, dim, index, value if src is None else src, False, "scatter")
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        """A copy with `src` added at the places `index` names along `dim` (repeated places add up)."""
+        return _api.selection.scatter(self, dim, index, src, True, "scatter_add")
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """A copy with `value` where the bool `mask` (broadcast to this shape) is true."""
+        return _api.selection.masked_fill(self, mask, value)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """torch's ``x.where(cond, y)``: this tensor where `condition` holds, else `other`."""
+        return where(condition, self, other)
+
+    def nonzero(self, as_tuple: bool = False) -> Any:
+        """Indices of the non-zero elements, (n, ndim) int64 (or one tensor per dim with as_tuple)."""
+        return _api.selection.nonzero(self, as_tuple)
+
+    def flip(self, *dims: Any) -> Tensor:
+        """Reverse the order of elements along `dims`."""
+        return _api.rearrange.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        """Shift elements along `dims`, wrapping around (flattened when dims is None)."""
+        return _api.rearrange.roll(self, shifts, dims)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """The tensor tiled sizes[i] times along each axis (numpy's tile)."""
+        return _api.rearrange.repeat(self, Tensor._shape(sizes))
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Tensor:
+        """Each element repeated `repeats` times along `dim` (flattened when dim is None)."""
+        return _api.rearrange.repeat_interleave(self, repeats, dim)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """Zero above `diagonal` of the last two dims."""
+        return _api.rearrange.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """Zero below `diagonal` of the last two dims."""
+        return _api.rearrange.triu(self, diagonal)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Split axis `dim` into axes of `sizes` (one may be -1)."""
+        return _api.rearrange.unflatten(self, dim, sizes)
+
+    def norm(self, p: float = 2, dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """(Σ|x|ᵖ)^(1/p) over `dim` (None: all); its gradient at an all-zero slice is 0 (as torch)."""
+        return _api.norms.norm(self, p, dim, keepdim)
+
+    def isnan(self) -> Tensor:
+        return _api.predicates.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return _api.predicates.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return _api.predicates.isfinite(self)
+
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+        """|self - other| ≤ atol + rtol·|other| elementwise, as a bool tensor."""
+        return _api.predicates.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        return _api.predicates.allclose(self, other, rtol, atol, equal_nan)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _api.predicates.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _api.predicates.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _api.predicates.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _api.predicates.remainder(other, self)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = ""
@@ -651,6 +865,19 @@ class Tensor:
 
 
 autograd._Tensor = Tensor
+
+
+class _Modules:
+    """The modules holding the PyTorch-named ops that Tensor methods delegate to, imported on first use (they
+    import this module, so they cannot be imported at its top)."""
+
+    def __getattr__(self, name: str) -> Any:
+        module = importlib.import_module(f"{__package__}.{name}")
+        setattr(self, name, module)
+        return module
+
+
+_api: Any = _Modules()
 
 # ---------------------------------------------------------------------------------------------------------------
 # helpers

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .. import autograd
+from .. import autograd, factory
 from ..tensor import Tensor
 
 
@@ -187,12 +187,27 @@ class Module:
             p.requires_grad = requires_grad
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Convert every parameter to `dtype` (e.g. np.float64 for gradient checks), in place."""
-        dt = np.dtype(dtype)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **_: Any) -> Module:
+        """Convert every parameter to `dtype` (e.g. np.float64 for gradient checks), in place. As torch, also
+        takes a device ("cpu": nothing to move) or a tensor (its dtype)."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif factory.is_device(a):
+                device = a
+            else:
+                dtype = a
+        factory.check_device(device, "to")
+        if dtype is None:
+            return self
+        dt = factory.parse_dtype(dtype, "to")
         for p in self.parameters():
             p.data = p.data.astype(dt)
             p.grad = None
+        return self
+
+    def cpu(self) -> Module:
+        """This module (its parameters already are on the CPU)."""
         return self
 
     def double(self) -> Module:
@@ -202,7 +217,7 @@ class Module:
         return self.to(np.float32)
 
     def num_parameters(self, trainable_only: bool = False) -> int:
-        return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # ----- printing ---------------------------------------------------------------------------------------------
     def extra_repr(self) -> str:

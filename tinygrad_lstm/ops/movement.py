@@ -20,6 +20,16 @@ class Contiguous(Function):
         return g
 
 
+class Clone(Function):
+    """z = a copy of x (new memory, same values)   dz/dx = 1"""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+
 class Reshape(Function):
     """z = x viewed with another shape      dz/dx: the gradient reshaped back"""
 

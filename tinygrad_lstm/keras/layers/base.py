@@ -143,7 +143,7 @@ class Layer(Module):
         if not self.built:
             raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
                              "built. You can build it manually via: `layer.build(input_shape)`.")
-        return int(sum(p.size for p in self.parameters()))
+        return int(sum(p.numel() for p in self.parameters()))
 
     # ----- shapes -----------------------------------------------------------------------------------------
     def build(self, input_shape: Shape) -> None:

@@ -43,7 +43,7 @@ def _shape_text(shape: Any) -> str:
 def rows(model: Any) -> list[tuple[str, str, str]]:
     out = []
     for layer in model.layers:
-        params = f"{sum(p.size for p in layer.parameters()):,}" if layer.built else "0 (unbuilt)"
+        params = f"{sum(p.numel() for p in layer.parameters()):,}" if layer.built else "0 (unbuilt)"
         out.append((f"{layer.name} ({type(layer).__name__})", _shape_text(layer.output_shape), params))
     return out
 
@@ -69,8 +69,8 @@ def summary_text(model: Any) -> str:
             lines.append(rule("├", "┼", "┤", "─"))
         lines.append(row(r, "│"))
     lines.append(rule("└", "┴", "┘", "─"))
-    trainable = sum(p.size for p in model.parameters() if p.requires_grad)
-    frozen = sum(p.size for p in model.parameters() if not p.requires_grad)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
     lines += [f" Total params: {trainable + frozen:,} ({readable_size(4 * (trainable + frozen))})",
               f" Trainable params: {trainable:,} ({readable_size(4 * trainable)})",
               f" Non-trainable params: {frozen:,} ({readable_size(4 * frozen)})"]

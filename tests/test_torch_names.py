@@ -1,0 +1,141 @@
+"""Module-level constructors, dtype names, devices and the Tensor queries/conversions of issue 12, against what
+torch gives for the same call."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_lstm as tl
+from tinygrad_lstm import Tensor, nn
+
+torch = pytest.importorskip("torch")
+
+
+def _same(ours: Tensor, theirs) -> None:
+    assert ours.shape == tuple(theirs.shape)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (ours.dtype, theirs.dtype)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.tensor([1, 2, 3]),
+    lambda m: m.tensor([[1.5, 2.0]]),
+    lambda m: m.tensor(3.0),
+    lambda m: m.tensor([True, False]),
+    lambda m: m.tensor([1, 2], dtype=m.float64),
+    lambda m: m.tensor([1.7, -2.2], dtype=m.long),
+    lambda m: m.zeros(2, 3),
+    lambda m: m.zeros((2, 3), dtype=m.int64),
+    lambda m: m.ones([4]),
+    lambda m: m.ones(2, 0),
+    lambda m: m.zeros(()),
+    lambda m: m.full((2, 2), 7),
+    lambda m: m.full((2,), 0.5),
+    lambda m: m.full([3], True),
+    lambda m: m.arange(5),
+    lambda m: m.arange(1, 7, 2),
+    lambda m: m.arange(0, 1, 0.25),
+    lambda m: m.linspace(0, 1, 5),
+    lambda m: m.linspace(-1, 1, 1),
+    lambda m: m.eye(3),
+    lambda m: m.eye(2, 3, dtype=m.float64),
+    lambda m: m.zeros_like(m.tensor([[1, 2]])),
+    lambda m: m.ones_like(m.tensor([1.0, 2.0]), dtype=m.int32),
+    lambda m: m.full_like(m.tensor([1.0, 2.0]), 3),
+    lambda m: m.tensor([[1, 2], [3, 4]]).size(),
+], ids=lambda f: "")
+def test_constructors_match_torch(call):
+    ours, theirs = call(tl), call(torch)
+    if isinstance(theirs, torch.Size):
+        assert ours == tuple(theirs) and isinstance(ours, tuple)
+        return
+    _same(ours, theirs)
+
+
+def test_random_constructors_shapes_dtypes_ranges_and_seed():
+    tl.manual_seed(3)
+    a = tl.randn(2, 3)
+    tl.manual_seed(3)
+    assert np.array_equal(tl.randn((2, 3)).data, a.data) and a.dtype == np.float32
+    r = tl.rand(1000, dtype=tl.float64)
+    assert r.dtype == np.float64 and 0 <= r.data.min() and r.data.max() < 1
+    i = tl.randint(3, 7, (500,))
+    assert i.dtype == np.int64 and set(np.unique(i.data)) == {3, 4, 5, 6}
+    assert tl.randint(4, (2, 2)).shape == (2, 2) and tl.randint(4, (2, 2)).data.max() < 4
+    assert sorted(tl.randperm(5).tolist()) == [0, 1, 2, 3, 4]
+    like = tl.randn_like(tl.zeros(3, 2, dtype=tl.float64))
+    assert like.shape == (3, 2) and like.dtype == np.float64 and tl.rand_like(like).shape == (3, 2)
+    assert tl.empty(2, 3).shape == (2, 3) and tl.empty_like(a).dtype == a.dtype
+    assert tl.randn(2, requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match="randn: expected a floating dtype"):
+        tl.randn(2, dtype=tl.int64)
+    with pytest.raises(ValueError, match=r"zeros: sizes must be non-negative integers, got \(2, -1\)"):
+        tl.zeros(2, -1)
+    with pytest.raises(ValueError, match=r"randint: high \(2\) must be greater than low \(5\)"):
+        tl.randint(5, 2, (3,))
+
+
+def test_dtype_names_are_numpy_dtypes_and_torch_aliases():
+    assert tl.float32 == np.float32 and tl.float == np.float32 and tl.double == np.float64
+    assert tl.long == np.int64 and tl.int64 == np.int64 and tl.int32 == np.int32 and tl.int == np.int32
+    assert tl.bool == np.bool_ and tl.tensor([1.0]).dtype == tl.float32
+    assert isinstance(True, bool)  # the builtin is untouched outside the package's namespace
+
+
+def test_size_numel_dim():
+    t = Tensor(np.zeros((2, 3, 4)))
+    assert t.size() == (2, 3, 4) and t.size() == torch.zeros(2, 3, 4).size()
+    assert t.size(1) == 3 and t.size(-1) == 4 and t.size().numel() == 24
+    assert repr(t.size()) == "Size([2, 3, 4])"
+    assert t.numel() == 24 and t.dim() == 3 and Tensor(1.0).dim() == 0 and Tensor(1.0).size() == ()
+    with pytest.raises(ValueError, match=r"size: axis 3 is out of range for a tensor of shape \(2, 3, 4\)"):
+        t.size(3)
+    with pytest.raises(IndexError, match="size: a 0-d tensor has no dims"):
+        Tensor(1.0).size(0)
+
+
+def test_to_cpu_type_device_clone():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    assert x.to("cpu") is x and x.cpu() is x and x.to(tl.device("cpu")) is x and str(x.device) == "cpu"
+    y = x.to(tl.float64)
+    assert y.dtype == np.float64 and x.to("cpu", tl.float64).dtype == np.float64
+    assert x.to(dtype=tl.float64, device="cpu").dtype == np.float64 and x.to(Tensor([1])).dtype == np.int64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 1.0]  # the cast is differentiable
+    assert x.to("cpu", copy=True) is not x
+    assert x.type() == "tinygrad_lstm.FloatTensor" and Tensor([1]).type() == "tinygrad_lstm.LongTensor"
+    assert x.type(tl.float64).dtype == np.float64 and x.type("torch.DoubleTensor").dtype == np.float64
+    assert x.long().dtype == np.int64 and x.int().dtype == np.int32 and (x > 1).long().tolist() == [0, 1]
+    assert x.bool().dtype == np.bool_ and x.tolist() == [1.0, 2.0]
+    c = x.clone()
+    assert c.data is not x.data and c.requires_grad and c.grad_fn is not None
+    with pytest.raises(RuntimeError, match="to: tinygrad_lstm runs on the CPU only, got device 'cuda'"):
+        x.to("cuda")
+    with pytest.raises(TypeError, match="to: 'cpux' is neither a dtype"):
+        x.to("cpux")
+    assert not tl.cuda.is_available()
+    dev = tl.device("cuda" if tl.cuda.is_available() else "cpu")
+    assert x.to(dev) is x and dev == "cpu"
+
+
+def test_module_to_accepts_devices_and_dtypes():
+    model = nn.Linear(2, 3)
+    assert model.to("cpu") is model and model.cpu() is model and model.weight.dtype == np.float32
+    model.to(tl.float64)
+    assert model.weight.dtype == np.float64
+    model.to("cpu", dtype=tl.float32)
+    assert model.weight.dtype == np.float32
+    with pytest.raises(RuntimeError, match="to: tinygrad_lstm runs on the CPU only"):
+        model.to("cuda:0")
+    assert sum(p.numel() for p in model.parameters()) == model.num_parameters() == 9
+
+
+def test_module_level_functions_call_the_methods():
+    x = tl.tensor([[1.0, 4.0, 2.0], [3.0, 0.0, 5.0]])
+    assert tl.argmax(x, dim=1).tolist() == [1, 2] and tl.argmax(x).item() == 5
+    assert tl.sum(x, dim=0).tolist() == [4.0, 4.0, 7.0] and tl.mean(x).item() == pytest.approx(2.5)
+    values, indices = tl.max(x.data, 1)  # an ndarray works too (torch code passes `outputs.data`)
+    assert values.tolist() == [4.0, 5.0] and indices.tolist() == [1, 2]
+    assert tl.numel(x) == 6 and tl.cumsum(x, 1).tolist()[0] == [1.0, 5.0, 7.0]
+    assert tl.flatten(x).shape == (6,) and tl.exp(tl.zeros(2)).tolist() == [1.0, 1.0]

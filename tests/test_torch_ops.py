@@ -1,0 +1,282 @@
+"""The PyTorch-named ops of issue 12 (selection, scans, indexing, layout, einsum): forward and every input
+gradient against torch in float64, and gradcheck (finite differences), including 0-d, broadcast and empty
+shapes where torch allows them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import check_grad, check_op, rand
+
+import tinygrad_lstm as tl
+from tinygrad_lstm import Tensor
+
+torch = pytest.importorskip("torch")
+
+IDX = np.array([[2, 0, 1, 1], [0, 0, 2, 1]])  # an index into dim 1 of a (2, 3) input, or dim 0 of (3, 4)
+
+# name: (fn on either library's tensors, torch fn where it differs, input arrays)
+CASES = {
+    "max(dim)": (lambda a: a.max(dim=1)[0], lambda a: a.max(dim=1).values, (rand((3, 4), 1),)),
+    "max(dim, keepdim)": (lambda a: a.max(0, keepdim=True).values, None, (rand((3, 4), 2),)),
+    "min(dim)": (lambda a: a.min(dim=-1).values, None, (rand((2, 3, 4), 3),)),
+    "max(0-d)": (lambda a: a.max(0).values, None, (np.array(1.5),)),
+    "sort": (lambda a: a.sort(dim=1)[0], lambda a: a.sort(dim=1, stable=True)[0], (rand((3, 5), 4),)),
+    "sort(descending)": (lambda a: a.sort(dim=0, descending=True).values, None, (rand((4, 2), 5),)),
+    "topk": (lambda a: a.topk(2, dim=1).values, None, (rand((3, 5), 6),)),
+    "topk(smallest)": (lambda a: a.topk(3, largest=False).values, None, (rand((2, 4), 7),)),
+    "cumsum": (lambda a: a.cumsum(1), None, (rand((3, 4), 8),)),
+    "cumsum(0-d)": (lambda a: a.cumsum(0), None, (np.array(2.0),)),
+    "cumprod": (lambda a: a.cumprod(dim=0), None, (rand((4, 3), 9),)),
+    "cumprod(zeros)": (lambda a: a.cumprod(1), None, (np.array([[1.5, 0.0, 2.0, 0.0, 3.0], [0.0, 2.0, -1.0, 3.0, 1.0],
+                                                                  [1.0, 2.0, 3.0, -2.0, 0.0]]),)),
+    "prod": (lambda a: a.prod(), None, (rand((3, 4), 10),)),
+    "prod(dim)": (lambda a: a.prod(1, keepdim=True), None, (rand((3, 4), 11),)),
+    "prod(zeros)": (lambda a: a.prod(dim=1), None, (np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 1.0], [1.0, 2.0, 3.0]]),)),
+    "prod(empty)": (lambda a: a.prod(dim=1), None, (np.zeros((2, 0)),)),
+    "gather": (lambda a, i: a.gather(1, i), None, (rand((2, 3), 12), IDX)),
+    "gather(dim 0, smaller)": (lambda a, i: a.gather(0, i), None, (rand((3, 5), 13), IDX)),
+    "scatter": (lambda a, s, i: a.scatter(0, i, s), None,
+                (rand((3, 4), 14), rand((2, 4), 15), np.array([[2, 0, 1, 1], [0, 1, 2, 0]]))),
+    "scatter_add": (lambda a, s, i: a.scatter_add(1, i, s), None, (rand((2, 3), 16), rand((2, 4), 17), IDX)),
+    "masked_fill": (lambda a, m: a.masked_fill(m, -1.5), None, (rand((3, 4), 18), rand((4,), 19) > 0)),
+    "where(method)": (lambda a, b, m: a.where(m, b), None, (rand((3, 4), 20), rand((4,), 21), rand((3, 1), 22) > 0)),
+    "flip": (lambda a: a.flip(0, 2), lambda a: a.flip((0, 2)), (rand((2, 3, 4), 23),)),
+    "roll": (lambda a: a.roll(1, 1), None, (rand((3, 4), 24),)),
+    "roll(flat)": (lambda a: a.roll(-5), None, (rand((3, 4), 25),)),
+    "roll(several)": (lambda a: a.roll((1, -2), (0, 1)), None, (rand((3, 4), 26),)),
+    "repeat": (lambda a: a.repeat(2, 1, 3), None, (rand((3, 2), 27),)),
+    "repeat(empty)": (lambda a: a.repeat(0, 2), None, (rand((3, 2), 28),)),
+    "repeat_interleave": (lambda a: a.repeat_interleave(2, dim=1), None, (rand((3, 2), 29),)),
+    "repeat_interleave(counts)": (lambda a, r: a.repeat_interleave(r, dim=0), None,
+                                  (rand((3, 2), 30), np.array([2, 0, 3]))),
+    "repeat_interleave(flat)": (lambda a: a.repeat_interleave(3), None, (rand((2, 2), 31),)),
+    "tril": (lambda a: a.tril(), None, (rand((2, 3, 4), 32),)),
+    "triu(-1)": (lambda a: a.triu(-1), None, (rand((4, 3), 33),)),
+    "unflatten": (lambda a: a.unflatten(1, (2, -1)), None, (rand((3, 6), 34),)),
+    "clone": (lambda a: a.clone() * 2, None, (rand((3,), 35),)),
+    "norm": (lambda a: a.norm(dim=1), None, (rand((3, 4), 36),)),
+    "norm(p=3)": (lambda a: a.norm(p=3), None, (rand((3, 4), 37),)),
+    "remainder": (lambda a, b: a % b, None, (rand((3, 4), 38) * 3, rand((4,), 39, "away"))),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_op_matches_torch_and_finite_differences(name):
+    fn, torch_fn, arrays = CASES[name]
+    check_op(fn, *arrays, torch_fn=torch_fn)
+    if any(a.dtype.kind == "f" and a.size for a in arrays) and "empty" not in name:
+        check_grad(fn, *arrays)
+
+
+def test_max_gives_torchs_named_tuple_and_indices():
+    x = rand((3, 4), 40)
+    ours, theirs = Tensor(x).max(dim=1), torch.tensor(x).max(dim=1)
+    values, indices = ours  # unpacks as a pair
+    assert type(ours).__name__ == "max" and ours.values is values and ours.indices is indices
+    np.testing.assert_array_equal(indices.data, theirs.indices.numpy())
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    assert tl.max(Tensor(x), 1).indices.tolist() == theirs.indices.tolist()
+    assert tl.max(Tensor(x)).item() == x.max()  # no dim: the value
+    np.testing.assert_array_equal(tl.max(Tensor(x), Tensor(-x)).data, np.maximum(x, -x))  # two tensors
+    assert Tensor(x).max(dim=0, keepdim=True).indices.shape == (1, 4)
+
+
+def test_max_along_a_dim_gives_the_gradient_to_the_picked_index_only():
+    x = np.array([[3.0, 1.0, 3.0]])  # a tie: torch's max(dim) sends the gradient to the index it returns
+    t, tt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    t.max(dim=1).values.sum().backward()
+    tt.max(dim=1).values.sum().backward()
+    np.testing.assert_array_equal(t.grad, tt.grad.numpy())
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+def test_argmax_argmin(op):
+    x = np.array([[1.0, 5.0, 5.0], [np.nan, 2.0, 0.0], [-1.0, -1.0, -3.0]])
+    t, tt = Tensor(x), torch.tensor(x)
+    for kw in ({}, {"dim": 1}, {"dim": 0, "keepdim": True}, {"dim": -1, "keepdim": False}):
+        ours, theirs = getattr(t, op)(**kw), getattr(tt, op)(**kw)
+        assert ours.dtype == np.int64 and ours.shape == tuple(theirs.shape), kw
+        np.testing.assert_array_equal(ours.data, theirs.numpy(), err_msg=str(kw))
+    assert getattr(Tensor(2.5), op)().item() == 0 and getattr(Tensor(2.5), op)(dim=0).shape == ()
+    with pytest.raises(ValueError, match=f"{op}: cannot take the {op} of an empty tensor"):
+        getattr(Tensor(np.zeros((0, 3))), op)()
+    with pytest.raises(ValueError, match=f"{op}: dim 0 of a tensor of shape \\(0, 3\\) is empty"):
+        getattr(Tensor(np.zeros((0, 3))), op)(dim=0)
+    assert getattr(Tensor(np.zeros((0, 3))), op)(dim=1).shape == (0,)
+
+
+def test_sort_argsort_topk_indices_match_torch():
+    x = np.array([[3.0, 1.0, 2.0, 1.0, np.nan], [0.0, -1.0, 5.0, 5.0, 2.0]])  # ties and a NaN
+    t, tt = Tensor(x), torch.tensor(x)
+    for desc in (False, True):
+        np.testing.assert_array_equal(t.argsort(dim=1, descending=desc).data,
+                                      tt.sort(dim=1, descending=desc, stable=True).indices.numpy())
+        np.testing.assert_array_equal(t.sort(0, desc).values.data, tt.sort(0, desc).values.numpy())
+    y = rand((4, 6), 41)
+    ours, theirs = Tensor(y).topk(3, dim=0), torch.tensor(y).topk(3, dim=0)
+    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    assert Tensor(y).topk(0).values.shape == (4, 0)
+    with pytest.raises(ValueError, match=r"topk: k must be between 0 and 6"):
+        Tensor(y).topk(7)
+
+
+def test_cumsum_prod_of_integers_stay_integers():
+    a = np.array([[1, 2, 3], [4, 5, 6]])
+    t = Tensor(a)
+    assert t.cumsum(1).dtype == np.int64 and t.cumsum(1).tolist() == torch.tensor(a).cumsum(1).tolist()
+    assert t.cumprod(0).tolist() == torch.tensor(a).cumprod(0).tolist()
+    assert t.prod().item() == 720 and t.prod(1).tolist() == [6, 120]
+    assert Tensor([1.0, 2.0]).cumsum(0, dtype=np.float64).dtype == np.float64
+
+
+def test_any_all_over_dims():
+    x = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    t, tt = Tensor(x), torch.tensor(x)
+    for op in ("any", "all"):
+        assert getattr(t, op)().dtype == np.bool_ and getattr(t, op)().item() == getattr(tt, op)().item()
+        for kw in ({"dim": 1}, {"dim": 0, "keepdim": True}):
+            np.testing.assert_array_equal(getattr(t, op)(**kw).data, getattr(tt, op)(**kw).numpy())
+    assert bool(t.any()) and not t.all()  # usable in `if`
+    assert Tensor(np.zeros((0, 2))).all().item() and not Tensor(np.zeros((0, 2))).any().item()
+
+
+def test_gather_scatter_errors_name_the_op_and_shapes():
+    x = Tensor(rand((2, 3), 0))
+    with pytest.raises(IndexError, match=r"gather: index 3 is out of bounds for dim 1 of size 3"):
+        x.gather(1, Tensor([[3], [0]]))
+    with pytest.raises(ValueError, match=r"gather: index has 1 dims \(shape \(2,\)\) but the input has 2"):
+        x.gather(1, Tensor([0, 1]))
+    with pytest.raises(TypeError, match="gather: index must be an integer tensor, got float32"):
+        x.gather(0, Tensor([[0.0]]))
+    with pytest.raises(ValueError, match=r"gather: index of shape \(3, 1\) is larger than the input"):
+        x.gather(1, Tensor(np.zeros((3, 1), np.int64)))
+    with pytest.raises(ValueError, match=r"scatter: index of shape \(1, 2\) is larger than src of shape \(1, 1\)"):
+        x.scatter(1, Tensor([[0, 1]]), Tensor([[1.0]]))
+    with pytest.raises(TypeError, match="masked_fill: mask must be a bool tensor"):
+        x.masked_fill(Tensor([1, 0, 1]), 0.0)
+    with pytest.raises(ValueError, match=r"masked_fill: mask of shape \(4,\) does not broadcast"):
+        x.masked_fill(Tensor(np.ones(4, bool)), 0.0)
+
+
+def test_scatter_value_and_0d_and_repeated_places():
+    x = rand((2, 3), 1)
+    i = np.array([[1], [2]])
+    np.testing.assert_array_equal(Tensor(x).scatter(1, Tensor(i), value=9.0).data,
+                                  torch.tensor(x).scatter(1, torch.tensor(i), 9.0).numpy())
+    g = Tensor(np.array(2.0)).gather(0, Tensor(np.array(0)))
+    assert g.shape == () and g.item() == 2.0
+    twice = np.array([[0, 0, 0]])
+    np.testing.assert_allclose(Tensor(x).scatter_add(1, Tensor(twice), Tensor(np.ones((1, 3)))).data,
+                               torch.tensor(x).scatter_add(1, torch.tensor(twice), torch.ones(1, 3,
+                                                                                             dtype=torch.float64)))
+
+
+def test_masked_fill_with_a_tensor_value_gets_its_gradient():
+    x, v, m = rand((3, 4), 2), np.array(0.5), rand((3, 4), 3) > 0
+    check_op(lambda a, b: a.masked_fill(Tensor(m) if isinstance(a, Tensor) else torch.tensor(m), b), x, v)
+
+
+def test_where_forms():
+    c = np.array([[True, False], [False, True]])
+    assert [i.tolist() for i in tl.where(Tensor(c))] == [i.tolist() for i in torch.where(torch.tensor(c))]
+    assert tl.where(Tensor(c), 1.0, Tensor(np.zeros(2))).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert Tensor(c).nonzero().tolist() == torch.tensor(c).nonzero().tolist()
+    with pytest.raises(TypeError, match="where: give both input and other"):
+        tl.where(Tensor(c), 1.0)
+
+
+@pytest.mark.parametrize("equation,shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("ij,kj", [(2, 3), (4, 3)]),            # implicit output: "ik"
+    ("i,i->", [(3,), (3,)]),
+    ("i,j->ij", [(2,), (3,)]),
+    ("ii->i", [(3, 3)]),                     # diagonal
+    ("ii", [(3, 3)]),                        # trace
+    ("ij->", [(2, 3)]),
+    ("ij,j->i", [(2, 3), (1,)]),             # j broadcast from 1? no: torch needs equal sizes; see below
+    ("...ij,...jk->...ik", [(2, 1, 2, 3), (4, 3, 2)]),  # broadcast batch axes
+    ("bi,bi,b->b", [(2, 3), (2, 3), (2,)]),
+    ("ijk,j->ik", [(2, 0, 3), (0,)]),        # empty contraction: zeros
+])
+def test_einsum_matches_torch(equation, shapes):
+    if shapes == [(2, 3), (1,)]:
+        shapes = [(2, 3), (3,)]
+    arrays = [rand(s, k) for k, s in enumerate(shapes)]
+
+    def fn(*xs):
+        return (tl.einsum if isinstance(xs[0], Tensor) else torch.einsum)(equation, *xs)
+
+    check_op(fn, *arrays)
+    if all(a.size for a in arrays):
+        check_grad(fn, *arrays)
+
+
+def test_einsum_errors():
+    a, b = Tensor(rand((2, 3), 0)), Tensor(rand((4, 5), 1))
+    with pytest.raises(ValueError, match=r"einsum: subscript 'j' has size 3 in one operand and 4 in another"):
+        tl.einsum("ij,jk->ik", a, b)
+    with pytest.raises(ValueError, match="einsum: the equation 'ij,jk' names 2 operands, got 1"):
+        tl.einsum("ij,jk", a)
+    with pytest.raises(ValueError, match=r"einsum: subscripts 'ijk' do not fit an operand of shape \(2, 3\)"):
+        tl.einsum("ijk->i", a)
+    with pytest.raises(ValueError, match="einsum: output subscript 'z' appears in no operand"):
+        tl.einsum("ij->z", a)
+
+
+def test_integer_floor_division_and_remainder_match_torch():
+    a, b = np.array([7, -7, 7, -7, 0]), np.array([2, 2, -2, -2, 3])
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    assert (Tensor(a) // Tensor(b)).tolist() == (ta // tb).tolist()
+    assert (Tensor(a) % Tensor(b)).tolist() == (ta % tb).tolist()
+    assert (Tensor(a) // 3).tolist() == (ta // 3).tolist() and (Tensor(a) % 3).tolist() == (ta % 3).tolist()
+    assert (10 // Tensor(b)).tolist() == (10 // tb).tolist() and (10 % Tensor(b)).tolist() == (10 % tb).tolist()
+    assert (Tensor(a) // 2).dtype == np.int64
+    x = np.array([5.5, -5.5, 2.0])
+    np.testing.assert_allclose((Tensor(x) // 2.0).data, (torch.tensor(x) // 2.0).numpy())
+    np.testing.assert_allclose((Tensor(x) % -1.5).data, (torch.tensor(x) % -1.5).numpy())
+    assert not (Tensor(x, requires_grad=True) // 2.0).requires_grad  # derivative zero wherever it exists
+    with pytest.raises(ZeroDivisionError, match="floor_divide: integer division by zero"):
+        Tensor(a) // 0
+    with pytest.raises(ZeroDivisionError, match="remainder: integer division by zero"):
+        Tensor(a) % Tensor(np.array([1, 0, 1, 1, 1]))
+
+
+def test_isnan_isinf_isfinite_isclose():
+    x = np.array([1.0, np.nan, np.inf, -np.inf, 0.0])
+    t, tt = Tensor(x), torch.tensor(x)
+    for op in ("isnan", "isinf", "isfinite"):
+        np.testing.assert_array_equal(getattr(t, op)().data, getattr(tt, op)().numpy())
+        np.testing.assert_array_equal(getattr(tl, op)(Tensor([1, 2])).data, getattr(torch, op)(torch.tensor([1, 2])))
+    y = x + np.array([1e-6, 0, 0, 0, 1e-9])
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0, "atol": 1e-7}):
+        np.testing.assert_array_equal(t.isclose(Tensor(y), **kw).data, tt.isclose(torch.tensor(y), **kw).numpy())
+    assert Tensor([1.0, 2.0]).allclose(Tensor([1.0, 2.0 + 1e-9])) and not tl.allclose(Tensor([1.0]), Tensor([1.1]))
+    with pytest.raises(ValueError, match=r"isclose: shapes \(5,\) and \(2,\) do not broadcast"):
+        t.isclose(Tensor([1.0, 2.0]))
+
+
+def test_layout_errors():
+    x = Tensor(rand((2, 3), 0))
+    with pytest.raises(ValueError, match=r"repeat: got 1 sizes \(2,\) for a tensor of shape \(2, 3\)"):
+        x.repeat(2)
+    with pytest.raises(ValueError, match=r"tril: needs a tensor with at least 2 dims"):
+        Tensor([1.0, 2.0]).tril()
+    with pytest.raises(ValueError, match=r"unflatten: sizes \(2, 2\) do not multiply to 3"):
+        x.unflatten(1, (2, 2))
+    with pytest.raises(ValueError, match=r"repeat_interleave: repeats of shape \(2,\) must give one count"):
+        x.repeat_interleave(Tensor([1, 2]), dim=1)
+    with pytest.raises(ValueError, match=r"roll: shifts \(1, 2\) and dims 0 must have the same length"):
+        x.roll((1, 2), 0)
+
+
+def test_scatter_uses_the_part_of_a_larger_src_the_index_covers():
+    # torch's forward allows it (its backward does not: "invalid gradient ... expected shape [3, 5]"),
+    # so the forward is compared with torch and the gradient by finite differences
+    x, src, i = rand((3, 4), 1), rand((3, 5), 2), np.array([[2, 0, 1, 1], [0, 1, 2, 0]])
+    for op in ("scatter", "scatter_add"):
+        ours = getattr(Tensor(x), op)(0, Tensor(i), Tensor(src))
+        theirs = getattr(torch.tensor(x), op)(0, torch.tensor(i), torch.tensor(src))
+        np.testing.assert_allclose(ours.data, theirs.numpy())
+        check_grad(lambda a, s, op=op: getattr(a, op)(0, Tensor(i), s), x, src)
