@@ -48,7 +48,7 @@ def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, op: str) -> Tensor:
 
 
 def gather(x: Tensor, dim: int, index: Any, op: str = "gather") -> Tensor:
-    """out[i][j][k] = x[index[i][j][k]][j][k] (dim 0; likewise for other dims), as torch.gather: `index` has
+    """`out[i][j][k] = x[index[i][j][k]][j][k]` (dim 0; likewise for other dims), as torch.gather: `index` has
     as many axes as `x`, and no axis larger than x's except along `dim`.   dL/dx: g added at the gathered places."""
     d = _dim(x, dim, op)
     idx = _index_array(index, x, d, op)
@@ -80,7 +80,7 @@ def _index_array(index: Any, x: Tensor, d: int, op: str, others: Tensor | None =
 
 def scatter(x: Tensor, dim: int, index: Any, src: Any, add: bool, op: str) -> Tensor:
     """A copy of x with src written (scatter) or added (scatter_add) at the places `index` names along `dim`:
-    out[index[i][j]][j] = src[i][j] for dim 0. `src` is a tensor (gradients flow to it) or a scalar."""
+    `out[index[i][j]][j] = src[i][j]` for dim 0. `src` is a tensor (gradients flow to it) or a scalar."""
     d = _dim(x, dim, op)
     if isinstance(src, Tensor) or isinstance(src, np.ndarray):
         src_t = _as_tensor(src)

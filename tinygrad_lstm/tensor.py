@@ -766,7 +766,7 @@ class Tensor:
         return _api.predicates.any_all(self, axis if axis is not None else dim, keepdim, "all")
 
     def gather(self, dim: int, index: Any) -> Tensor:
-        """out[i][j] = self[index[i][j]][j] for dim 0 (likewise for other dims); the gradient is added back at
+        """`out[i][j] = self[index[i][j]][j]` for dim 0 (likewise for other dims); the gradient is added back at
         the gathered places."""
         return _api.selection.gather(self, dim, index)
 

@@ -160,7 +160,7 @@ class Loss:
         if sample_weight is not None:
             sw = np.asarray(sample_weight, dtype=per.dtype)
             w = sw.reshape(sw.shape + (1,) * (per.ndim - sw.ndim)) if sw.ndim < per.ndim else sw
-        count = float(per.size)
+        count = float(per.numel())
         if mask is not None and np.shape(mask) == per.shape:
             m = np.asarray(mask, dtype=per.dtype)
             w = m if w is None else w * m

@@ -11,7 +11,7 @@ from ..autograd import Function
 def index_grids(index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
     """For each position p of `index`: the element at p on every axis except `axis`, where it is index[p].
 
-    So that x[grids] is torch.gather(x, axis, index): out[i][j][k] = x[i][index[i][j][k]][k] for axis 1."""
+    So that x[grids] is torch.gather(x, axis, index): `out[i][j][k] = x[i][index[i][j][k]][k]` for axis 1."""
     grids = list(np.indices(index.shape, sparse=True))
     grids[axis] = index
     return tuple(grids)
