@@ -438,7 +438,7 @@ def test_plan_returns_none_when_nothing_fits():
     w = Tensor(r.standard_normal((3, 3)))
     cases = {
         "single op": lambda x, h: x + h,  # one fusable op: nothing to gain
-        "clip output": lambda x, h: (x + h).tanh().clip(-0.5, 0.5),  # the output is not elementwise-fusable
+        "softmax output": lambda x, h: (x + h).tanh().softmax(-1),  # the output is not elementwise
         "unfused reads fused": lambda x, h: (lambda t: (t, t @ w))((x + h).tanh()),
         "fusable non-member reads fused": lambda x, h: (lambda t: (t, (t * 2) @ w))((x + h).tanh()),
         "dead fused op": lambda x, h: (lambda a: ((a * h).tanh(), a.exp() @ w))(x + h),
@@ -451,7 +451,8 @@ def test_plan_returns_none_when_nothing_fits():
         assert tr is not None, name
         assert plan(tr) is None, name
     # without the extra readers the same chains do plan
-    for fn in (lambda x, h: (x + h).tanh(), lambda x, h: ((x + h) * h).tanh()):
+    for fn in (lambda x, h: (x + h).tanh(), lambda x, h: ((x + h) * h).tanh(),
+               lambda x, h: (x + h).tanh().clip(-0.5, 0.5)):  # every elementwise op fuses, from its definition
         _, tr = trace(fn, x, h)
         assert plan(tr) is not None
 
@@ -552,7 +553,7 @@ def test_unsupported_op_feeding_outputs_stays_eager_and_correct():
     W = Tensor(r.standard_normal((4, 4)) * 0.5, requires_grad=True)
 
     def step(x, h):
-        return (x + h @ W).tanh().clip(-0.5, 0.5).named("h_t")
+        return (x + h @ W).tanh().softmax(-1).named("h_t")  # softmax is not elementwise: not fused
 
     xs = [Tensor(r.standard_normal((2, 4)), requires_grad=True) for _ in range(5)]
     h0 = Tensor(np.zeros((2, 4)))
@@ -563,7 +564,8 @@ def test_unsupported_op_feeding_outputs_stays_eager_and_correct():
     assert n_fused(loss) == 0
     h = h0.data
     for x, got in zip(xs, hs):
-        h = np.clip(np.tanh(x.data + h @ W.data), -0.5, 0.5)
+        e = np.exp(np.tanh(x.data + h @ W.data))
+        h = e / e.sum(-1, keepdims=True)
         np.testing.assert_allclose(got.data, h, rtol=1e-13)
     loss.backward()
     assert all(x.grad is not None for x in xs)
@@ -571,7 +573,7 @@ def test_unsupported_op_feeding_outputs_stays_eager_and_correct():
 
 @needs_fusion
 def test_unsupported_op_before_the_group_runs_first():
-    """clip on the input is an unfused op feeding the fused ones: it runs before the group, results as eager."""
+    """softmax of the input is an unfused op feeding the fused ones: it runs before the group, results as eager."""
     r = np.random.default_rng(3)
     W0 = r.standard_normal((4, 4)) * 0.5
     x_np = [r.standard_normal((2, 4)) * 2 for _ in range(5)]
@@ -581,7 +583,7 @@ def test_unsupported_op_before_the_group_runs_first():
         xs = [leaf(a) for a in x_np]
 
         def step(x, h):
-            return ((x.clip(-1.0, 1.0) + h @ W).tanh() * 0.5 + h * 0.5).named("h_t")
+            return ((x.softmax(-1) + h @ W).tanh() * 0.5 + h * 0.5).named("h_t")
 
         s = Stepper(step, enabled=enabled)
         hs = run_stepper(step, xs, Tensor(np.zeros((2, 4))), s)
@@ -594,8 +596,8 @@ def test_unsupported_op_before_the_group_runs_first():
     eager, n_e, _ = run(False)
     assert n_e == 0 and len(x_np) - 2 <= n_f <= len(x_np) - 1
     ops = s.compiled.trace.ops
-    clip = [i for i, rec in enumerate(ops) if rec.op.__name__ == "Clip"]
-    assert len(clip) == 1 and clip[0] not in s.compiled.group.members  # Clip runs unfused, before the group
+    soft = [i for i, rec in enumerate(ops) if rec.op.__name__ == "Softmax"]
+    assert len(soft) == 1 and soft[0] not in s.compiled.group.members  # Softmax runs unfused, before the group
     assert ops[-1].op is E.Add and len(ops) - 1 in s.compiled.group.members
     for a, b in zip(fused, eager):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

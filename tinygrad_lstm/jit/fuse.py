@@ -6,9 +6,13 @@ Everything after the matmul is elementwise on a (batch, hidden) grid, so one loo
     for b, j in grid:  gates read at columns j, j+H, j+2H, j+3H;  i, f, g, o;  c = f·c_prev + i·g;  h = o·tanh(c)
 
 The backward kernel recomputes those values per element and runs reverse mode on them, one op at a time in the
-reverse order, with each op's local derivative (the same rules as `ops/elementwise.py`): autograd's chain rule,
-written out as straight-line code. No derivative is written by hand for a cell; the kernel is generated from the
-trace, and is checked against the eager ops it replaces.
+reverse order, with each op's local derivative: autograd's chain rule, written out as straight-line code. The
+forward expressions and the derivatives are the ops' own definitions (`ops/elementwise.py`: `f` and `df`),
+rendered as scalar code; nothing here states a derivative. The kernel is generated from the trace, and is checked
+against the eager ops it replaces.
+
+Code generation builds the kernels as data first (`Stmt`: a target, an expression tree, whether it accumulates)
+and renders text last: `_forward_stmts`, `_backward_stmts`, `_gradient_slabs`, then `_render`.
 
 Values live on a 2-D grid (R, C), the shape of the group's outputs. A value is evaluated at an *instance*:
 (which value, row index b or row 0 (broadcast), column j + offset or column 0 (broadcast)). A column slice
@@ -19,34 +23,25 @@ loops LLVM vectorizes.
 
 from __future__ import annotations
 
-import hashlib
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import llvmlite.binding as llvm
 import numpy as np
-from numba import njit
 
+from ..kernels import jitcache
 from ..kernels import numba_backend as nb
-from ..ops import elementwise as E
 from ..ops import movement as M
+from ..ops.elementwise import Elementwise
+from ..ops.expr import Expr, Var, render
 from .trace import Ref, Trace
 
-# op -> (forward expression, backward statements); {a}, {b} the inputs' values, {z} the output's value, {g} its
-# adjoint; {da} += ... adds to the first input's adjoint. These are the derivatives of ops/elementwise.py.
-_RULES: dict[type, tuple[str, tuple[str, ...]]] = {
-    E.Add: ("{a} + {b}", ("{da} += {g}", "{db} += {g}")),
-    E.Sub: ("{a} - {b}", ("{da} += {g}", "{db} -= {g}")),
-    E.Mul: ("{a} * {b}", ("{da} += {g} * {b}", "{db} += {g} * {a}")),
-    E.Div: ("{a} / {b}", ("{da} += {g} / {b}", "{db} -= {g} / {b} * {z}")),
-    E.Neg: ("-{a}", ("{da} -= {g}",)),
-    E.Exp: ("np.exp({a})", ("{da} += {g} * {z}",)),
-    E.Log: ("np.log({a})", ("{da} += {g} / {a}",)),
-    E.Tanh: ("TANH({a})", ("{da} += {g} * (ONE - {z} * {z})",)),
-    E.Sigmoid: ("SIGMOID({a})", ("{da} += {g} * {z} * (ONE - {z})",)),
-    E.Relu: ("({a} if not ({a} <= ZERO) else ZERO)", ("{da} += {g} if {a} > ZERO else ZERO",)),
-}
 _FLOATS = nb._FLOATS
+
+
+def _fusable_op(op: type) -> bool:
+    return issubclass(op, Elementwise)
 
 
 def _column_slice(rec: Any, in_shape: tuple[int, ...]) -> int | None:
@@ -173,7 +168,7 @@ def plan(trace: Trace) -> Group | None:
     for i, rec in enumerate(ops):
         if rec.dtype not in _FLOATS or len(rec.shape) > 2:
             continue
-        if rec.op in _RULES or (rec.op is M.GetItem and _column_slice(rec, _shape(trace, rec.args[0])) is not None):
+        if _fusable_op(rec.op) or (rec.op is M.GetItem and _column_slice(rec, _shape(trace, rec.args[0])) is not None):
             fusable.add(i)
     out_ops = []
     for r in trace.outputs:
@@ -294,6 +289,16 @@ def _broadcast(ref: Ref, inst: Instance, zshape: tuple[int, int], xshape: tuple[
 # ---------------------------------------------------------------------------------------------------------------
 
 
+class Stmt(NamedTuple):
+    """One statement of a generated kernel, as data: `target = expr` (or `target += expr`), the expression a tree
+    of an op's definition whose variables `names` maps to kernel variables."""
+
+    target: str
+    expr: Expr
+    names: dict[str, str]
+    accumulate: bool = False
+
+
 def _codegen(ops, members, out_ops, param_refs, param_shapes, param_insts, inst_of_op, edges, C
              ) -> tuple[str, list[tuple[int, int]], list[tuple]]:
     """Python source of `fwd` and `bwd` for numba, and the layout of the gradients (see `_gradient_layout`).
@@ -302,79 +307,125 @@ def _codegen(ops, members, out_ops, param_refs, param_shapes, param_insts, inst_
     (`j + 128`): with the width known, LLVM vectorizes loops that store the four gate gradients side by side into
     one (B, 4H) array, which with a run-time width it did not do (8x slower). Every other array a kernel writes is
     its own argument, written once per element."""
-    var: dict[Instance, str] = {inst: f"x{k}" for k, inst in enumerate(param_insts)}
     order = [inst for i in sorted(members) for inst in sorted(inst_of_op.get(i, []), key=_inst_key)]
-    var.update({inst: f"v{k}" for k, inst in enumerate(order)})
-
-    def col(c: int | None) -> str:
-        return "0" if c is None else ("j" if c == 0 else f"j + {c}")
-
+    var = _variable_names(ops, param_refs, param_insts, order)
     P = [f"p{k}" for k in range(len(param_refs))]
     pname = {r: P[k] for k, r in enumerate(param_refs)}
-    loads = [f"{var[i]} = {pname[i.ref]}[{'b' if i.row else '0'}, {col(i.col)}]" for i in param_insts]
-    compute = []
+    loads = [Stmt(var[i], Var("m"), {"m": f"{pname[i.ref]}[{'b' if i.row else '0'}, {_col(i.col)}]"})
+             for i in param_insts]
+    compute = _forward_stmts(ops, order, edges, var)
+    outs = [Instance(Ref("op", i), True, 0) for i in out_ops]
+    O, G = [f"out{k}" for k in range(len(outs))], [f"g{k}" for k in range(len(outs))]
+    stores = [Stmt(f"{O[k]}[b, j]", Var("v"), {"v": var[o]}) for k, o in enumerate(outs)]
+    adj = {inst: "d_" + v for inst, v in var.items()}
+    back = [Stmt(adj[i], _ZERO, {}) for i in param_insts + order]
+    back += [Stmt(adj[o], Var("g"), {"g": f"{G[k]}[b, j]"}, True) for k, o in enumerate(outs)]
+    back += _backward_stmts(ops, order, edges, var, adj)
+    slab_of, slab_var = _gradient_slabs(back, [adj[i] for i in param_insts])
+    blocks, assembly = _gradient_layout(param_refs, param_shapes, param_insts, slab_of, C)
+    D = [f"d{k}" for k in range(len(blocks))]
+    back += [Stmt(f"{D[k]}[b, {_col(m * C)}]", Var("v"), {"v": slab_var[s0 + m]})
+             for k, (s0, n) in enumerate(blocks) for m in range(n)]
+    fwd = _render("fwd", P + O, loads + compute + stores, C, O[0])
+    bwd = _render("bwd", P + G + D, loads + compute + back, C, D[0])
+    return fwd + "\n\n" + bwd, blocks, assembly
+
+
+_ZERO = Expr("const", 0.0)
+
+
+def _col(c: int | None) -> str:
+    return "0" if c is None else ("j" if c == 0 else f"j + {c}")
+
+
+def _variable_names(ops, param_refs, param_insts, order) -> dict[Instance, str]:
+    """Kernel variable names: the equation symbols the cell gave its tensors (`f_t`, `c_t`) where it named them,
+    so that a student can read the generated code (`show`); `x<k>` for other loaded values, `v<k>` otherwise."""
+    var: dict[Instance, str] = {}
+    taken: set[str] = set()
+
+    def fresh(base: str) -> str:
+        name, k = base, 1
+        while name in taken:
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name)
+        return name
+
+    for inst in param_insts:
+        var[inst] = fresh(f"x{param_refs.index(inst.ref)}")
+    for k, inst in enumerate(order):
+        label = ops[inst.ref.index].name
+        base = re.sub(r"\W", "_", label) if label else f"v{k}"
+        var[inst] = fresh(base if base.isidentifier() and not base.startswith(("d_", "x", "p", "g", "out", "c"))
+                          else f"v{k}_{base}" if label else base)
+    return var
+
+
+def _forward_stmts(ops, order, edges, var) -> list[Stmt]:
+    """Each fused op's value, from its definition `f` (a column slice is a copy with shifted columns)."""
+    out = []
     for inst in order:
         rec, ins = ops[inst.ref.index], edges[inst]
         if rec.op is M.GetItem:
-            compute.append(f"{var[inst]} = {var[ins[0]]}")
+            out.append(Stmt(var[inst], Var("a"), {"a": var[ins[0]]}))
         else:
-            compute.append(f"{var[inst]} = " + _RULES[rec.op][0].format(a=var[ins[0]],
-                                                                        b=var[ins[1]] if len(ins) > 1 else ""))
-    outs = [Instance(Ref("op", i), True, 0) for i in out_ops]
+            low = rec.op.lower(**rec.attrs)
+            out.append(Stmt(var[inst], low.forward, dict(zip(low.inputs, (var[i] for i in ins)))))
+    return out
 
-    def kernel(name: str, args: list[str], body: list[str]) -> list[str]:
-        return ([f"def {name}(R, {', '.join(args)}):", "    for b in range(R):", f"        for j in range({C}):"]
-                + ["            " + b for b in body])
 
-    O = [f"out{k}" for k in range(len(outs))]
-    fwd = kernel("fwd", P + O, loads + compute + [f"{O[k]}[b, j] = {var[o]}" for k, o in enumerate(outs)])
-
-    G = [f"g{k}" for k in range(len(outs))]
-    adj = {inst: "a" + v for inst, v in var.items()}
-    back = [f"{adj[i]} = ZERO" for i in param_insts + order]
-    back += [f"{adj[o]} += {G[k]}[b, j]" for k, o in enumerate(outs)]
+def _backward_stmts(ops, order, edges, var, adj) -> list[Stmt]:
+    """Reverse mode, one op at a time in reverse order: input k's adjoint += the op's derivative `df`[k], read
+    with g = the op's adjoint, z = its value, and its inputs' values."""
+    out = []
     for inst in reversed(order):
         rec, ins = ops[inst.ref.index], edges[inst]
         if rec.op is M.GetItem:
-            back.append(f"{adj[ins[0]]} += {adj[inst]}")
+            out.append(Stmt(adj[ins[0]], Var("g"), {"g": adj[inst]}, True))
             continue
-        names = {"z": var[inst], "g": adj[inst], "a": var[ins[0]], "da": adj[ins[0]]}
-        if len(ins) > 1:
-            names.update(b=var[ins[1]], db=adj[ins[1]])
-        back += [s.format(**names) for s in _RULES[rec.op][1]]
-    # a param instance whose adjoint is a copy of another variable (both inputs of gates = xw + hw get the
-    # gradient of the sum) shares that variable's slab: fewer stores, and one gradient array for both params
-    sources: dict[str, list[str]] = {}
-    for st in back:
-        target, _, expr = st.partition(" += ")
-        sources.setdefault(target, []).append(expr if expr else "?")
+        low = rec.op.lower(**rec.attrs)
+        names = dict(zip(low.inputs, (var[i] for i in ins)), g=adj[inst], z=var[inst])
+        out += [Stmt(adj[i], d, names, True) for i, d in zip(ins, low.grads) if d is not None]
+    return out
 
-    def root(v: str) -> str:  # follow copies: a += b as the only contribution means a == b
+
+def _gradient_slabs(back: list[Stmt], param_adjs: list[str]) -> tuple[list[int], list[str]]:
+    """Which variable holds each param instance's gradient. An adjoint whose only contribution is another adjoint
+    (both inputs of gates = xw + hw get the gradient of the sum) is that variable: the two share one slab, so
+    fewer stores and one gradient array for both params."""
+    sources: dict[str, list[Stmt]] = {}
+    for st in back:
+        if st.accumulate:
+            sources.setdefault(st.target, []).append(st)
+
+    def root(v: str) -> str:
         src = sources.get(v, [])
-        while len(src) == 1 and src[0].isidentifier():
-            v = src[0]
+        while len(src) == 1 and src[0].expr.op == "var":
+            v = src[0].names.get(src[0].expr.args[0], src[0].expr.args[0])
             src = sources.get(v, [])
         return v
 
     slab_of, slab_var = [], []
-    for i in param_insts:
-        var_ = root(adj[i])
-        if var_ not in slab_var:
-            slab_var.append(var_)
-        slab_of.append(slab_var.index(var_))
-    blocks, assembly = _gradient_layout(param_refs, param_shapes, param_insts, slab_of, C)
-    D = [f"d{k}" for k in range(len(blocks))]
-    for k, (s0, n) in enumerate(blocks):
-        back += [f"{D[k]}[b, {col(m * C)}] = {slab_var[s0 + m]}" for m in range(n)]
-    bwd = kernel("bwd", P + G + D, loads + compute + back)
-    return "\n".join(fwd + ["", ""] + bwd) + "\n", blocks, assembly
+    for a in param_adjs:
+        r = root(a)
+        if r not in slab_var:
+            slab_var.append(r)
+        slab_of.append(slab_var.index(r))
+    return slab_of, slab_var
+
+
+def _render(name: str, args: list[str], stmts: list[Stmt], C: int, like: str) -> str:
+    """A kernel's source: a loop over the (R, C) grid running `stmts`; constants typed like array `like`."""
+    code = nb.ScalarCode()
+    body = [f"{st.target} {'+=' if st.accumulate else '='} {render(st.expr, code, st.names)}" for st in stmts]
+    return "\n".join(["@jit", f"def {name}(R, {', '.join(args)}):", *("    " + c for c in code.prologue(like)),
+                      "    for b in range(R):", f"        for j in range({C}):", *("            " + b for b in body)])
 
 
 def _inst_key(inst: Instance) -> tuple:
     return (not inst.row, -1 if inst.col is None else inst.col)
 
 
-_compiled: dict[tuple[str, str], tuple[Callable, Callable]] = {}
 _llvm_tuned = [False]
 
 
@@ -387,17 +438,11 @@ def _tune_llvm() -> None:
         _llvm_tuned[0] = True
 
 
+_HEADER = "from tinygrad_lstm.kernels.jitcache import jit\nfrom tinygrad_lstm.kernels.scalar import *\n\n\n"
+
+
 def _compile(source: str, dtype: np.dtype) -> tuple[Callable, Callable]:
-    """numba kernels for `source`, compiled once per process for each (source, dtype)."""
-    key = (hashlib.sha1(source.encode()).hexdigest(), dtype.str)
-    if key not in _compiled:
-        _tune_llvm()
-        f32 = dtype == np.float32
-        namespace: dict[str, Any] = {
-            "np": np, "ZERO": dtype.type(0), "ONE": dtype.type(1),
-            "TANH": nb._tanh32 if f32 else np.tanh, "SIGMOID": nb._sigmoid32 if f32 else nb._sigmoid64,
-        }
-        exec(compile(source, f"<fused kernel {key[0][:8]}>", "exec"), namespace)  # noqa: S102 - our own code
-        jit = njit(error_model="numpy")
-        _compiled[key] = (jit(namespace["fwd"]), jit(namespace["bwd"]))
-    return _compiled[key]
+    """numba kernels for `source` (through the on-disk cache: a new process loads them instead of compiling)."""
+    _tune_llvm()
+    mod = jitcache.load(_HEADER + source + "\n", "fused")
+    return mod.fwd, mod.bwd

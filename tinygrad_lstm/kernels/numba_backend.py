@@ -1,13 +1,13 @@
-"""Fast backend: numba `@njit` loops where they beat numpy, numpy where it is already fast.
+"""Fast backend: numba loops generated from the elementwise ops' definitions, where they beat numpy.
 
-- Activations (tanh, sigmoid, relu, sqrt), their fused backward kernels, and large same-shape arithmetic run in
-  `@njit` loops: one pass over memory instead of numpy's temporaries, and on all threads for large arrays.
-- exp, log, float64 tanh and matmul stay in numpy: its SIMD exp/log/tanh beat numba's per-element libm calls
-  5-6x, and `@`/`np.dot` inside numba need scipy to reach BLAS (not a dependency).
-- Integer, bool and mixed-dtype inputs, broadcasting and small arithmetic go to the numpy reference backend.
+Each elementwise op is defined once, as math (ops/elementwise.py). For the ops listed in `ACCELERATED` this
+backend renders the op's forward or derivative tree into a scalar expression and generates loops around it
+(`loop_source`); everything else, and integer, mixed-dtype or broadcast inputs, goes to the numpy reference
+backend, which evaluates the same definitions on whole arrays. The loops call the numba implementations of the
+primitives (kernels/scalar.py): float32 tanh, sigmoid and exp are fast approximations that keep relative accuracy.
+Matmul goes to BLAS through numpy.
 
-Results agree with `numpy_backend` to float rounding, except float32 tanh/sigmoid, which use a rational
-approximation (|error| < 3e-7) with exact limits.
+Results agree with `numpy_backend` to float rounding, except float32 tanh/sigmoid (|error| < 3e-7).
 
 Speed: `python -m benchmarks.kernels`. The size from which kernels use all threads, PAR_MIN, is explained below.
 """
@@ -15,13 +15,16 @@ Speed: `python -m benchmarks.kernels`. The size from which kernels use all threa
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
-from numba import njit, prange
 
+from ..ops.expr import Dialect, Expr, free_vars, render
+from . import jitcache
 from . import numpy_backend as _ref
 from .blas import use_threads_for
+from .named import by_name, grads_by_name
 
 NAME = "numba"
 
@@ -32,194 +35,128 @@ NAME = "numba"
 # LSTM training calls elementwise kernels between matmuls, so its sizes (gates up to ~1e5 elements, weights
 # ~3e5) stay serial. numba.set_num_threads(1) or NUMBA_NUM_THREADS=1 makes every kernel serial.
 PAR_MIN = 1 << 19
-# Below PAR_MIN, add/sub/mul/div and float32 tanh go to numpy: its loops are as fast as serial njit ones (and
-# numpy's SIMD tanh is exact); above, the numba kernels use all threads.
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _FLOATS = (_F32, _F64)
 
-
-def _jit(fn: Callable | None = None, **options) -> Callable:
-    """`njit(cache=True, error_model='numpy')`, or cache=False where numba finds no writable cache directory."""
-    if fn is None:
-        return lambda f: _jit(f, **options)
-    options = {"error_model": "numpy", **options}  # 'numpy': x/0 gives inf/nan instead of raising
-    try:
-        return njit(cache=True, **options)(fn)
-    except RuntimeError as e:  # numba raises this at decoration time, not at the first call
-        if "cannot cache" not in str(e):
-            raise
-        return njit(cache=False, **options)(fn)
+# Which op parts run as generated loops, and from which size (float32, float64); None: numpy always.
+# "f" is the forward, an int k the gradient of input k. Below PAR_MIN, add/sub/mul/div and float32 tanh go to
+# numpy: its loops are as fast as serial njit ones (and numpy's SIMD tanh is exact); float64 tanh stays in numpy
+# (exact and 6x faster than libm's per element). exp and log stay in numpy: its SIMD versions beat scalar calls.
+ACCELERATED: dict[tuple[str, Any], tuple[int | None, int | None]] = {
+    ("Tanh", "f"): (PAR_MIN, None), ("Sigmoid", "f"): (0, 0), ("Relu", "f"): (0, 0), ("Sqrt", "f"): (0, 0),
+    ("Add", "f"): (PAR_MIN, PAR_MIN), ("Sub", "f"): (PAR_MIN, PAR_MIN), ("Mul", "f"): (PAR_MIN, PAR_MIN),
+    ("Div", "f"): (PAR_MIN, PAR_MIN),
+    ("Tanh", 0): (0, 0), ("Sigmoid", 0): (0, 0), ("Relu", 0): (0, 0),
+}
 
 
-# ---------------------------------------------------------------- per-element math (LLVM inlines these)
-
-# float32 tanh(x) ~ x * P(x^2) / Q(x^2): the degree 13/6 rational minimax approximation used by Eigen
-# (`generic_fast_tanh_float`) and XLA. It has no calls and no branches (the clamps become min/max), so LLVM
-# vectorizes the loop. Measured max |error| 2.9e-7 over every float32 in [0, 10]. Clamping the input to +-9
-# (float32 tanh rounds to +-1 beyond ~9.01) keeps x^13 finite, and clamping the output makes the limits exactly
-# +-1. All constants are float32: one float64 constant would promote the whole expression and halve SIMD width.
-_T_CLAMP = np.float32(9.0)
-_T_A1 = np.float32(4.89352455891786e-03)  # numerator, odd powers
-_T_A3 = np.float32(6.37261928875436e-04)
-_T_A5 = np.float32(1.48572235717979e-05)
-_T_A7 = np.float32(5.12229709037114e-08)
-_T_A9 = np.float32(-8.60467152213735e-11)
-_T_A11 = np.float32(2.00018790482477e-13)
-_T_A13 = np.float32(-2.76076847742355e-16)
-_T_B0 = np.float32(4.89352518554385e-03)  # denominator, even powers
-_T_B2 = np.float32(2.26843463243900e-03)
-_T_B4 = np.float32(1.18534705686654e-04)
-_T_B6 = np.float32(1.19825839466702e-06)
-_ONE32, _HALF32 = np.float32(1.0), np.float32(0.5)
-# fastmath 'contract' only lets LLVM fuse a*b+c into one FMA: ~20 % faster here and slightly more accurate.
-# (Full fastmath also assumes no inf/NaN, which turns saturated inputs into NaN.)
-_FMA = {"contract"}
+# ---------------------------------------------------------------- generated loops
+# Each `rows<n>` kernel walks rows r0..r1 of n input arrays. Row i of input k is ak[i*sk : i*sk + cols] of its
+# flat source, row i of the output is out[i*cols : (i+1)*cols]. A contiguous array is one row (one per thread when
+# parallel); a column slice a[:, j:k] keeps its rows and is read in place from the parent's memory. Inner loops
+# run over contiguous memory, so LLVM vectorizes them. All the op parts with n inputs share one kernel, chosen by
+# an op code outside the inner loop: fewer functions to compile (0.5-1 s each, once: they are cached on disk).
+# The `par<n>` drivers give each of `parts` threads a block of rows (the thread count is an argument because
+# calling numba.get_num_threads() inside a kernel makes it uncacheable).
 
 
-@njit(fastmath=_FMA)
-def _tanh32(x):
-    v = _T_CLAMP if x > _T_CLAMP else x  # written as selects so that NaN passes through
-    v = -_T_CLAMP if v < -_T_CLAMP else v
-    v2 = v * v
-    p = ((((((_T_A13 * v2 + _T_A11) * v2 + _T_A9) * v2 + _T_A7) * v2 + _T_A5) * v2 + _T_A3) * v2 + _T_A1) * v
-    q = ((_T_B6 * v2 + _T_B4) * v2 + _T_B2) * v2 + _T_B0
-    r = p / q
-    r = _ONE32 if r > _ONE32 else r
-    return -_ONE32 if r < -_ONE32 else r
+class Spec(NamedTuple):
+    """One accelerated op part: its kernel family (number of inputs), op code, input names, size thresholds."""
+
+    arity: int
+    code: int
+    args: tuple[str, ...]
+    min_size: tuple[int | None, int | None]
+    least: int  # the smaller threshold: below it, numpy whatever the dtype (checked first: it is cheap)
 
 
-@njit(fastmath=_FMA)
-def _sigmoid32(x):
-    # sigmoid(x) = (1 + tanh(x/2)) / 2: exact 0 and 1 at the limits; absolute (not relative) error ~1.5e-7.
-    return _HALF32 + _HALF32 * _tanh32(_HALF32 * x)
+class ScalarCode(Dialect):
+    """Scalar numba code: primitives as `P_<name>`, constants hoisted as locals of the kernel's dtype."""
+
+    def __init__(self) -> None:
+        self.consts: dict[float, str] = {}
+        super().__init__(self._const, lambda n: f"P_{n}", scalar=True)
+
+    def _const(self, v: Any) -> str:
+        if v not in self.consts:
+            self.consts[v] = f"c{len(self.consts)}"
+        return self.consts[v]
+
+    def prologue(self, like: str) -> list[str]:
+        return [f"{name} = {like}.dtype.type({v!r})" for v, name in self.consts.items()]
 
 
-@njit
-def _sigmoid64(x):
-    # Stable split: z = exp(-|x|) <= 1 never overflows, and z / (1 + z) for x < 0 keeps relative accuracy.
-    # A select, not an if/else: random signs would mispredict a branch half the time.
-    z = np.exp(-abs(x))
-    d = 1.0 / (1.0 + z)
-    return d if x >= 0 else z * d
+def loop_source(parts: list[tuple[Expr, tuple[str, ...]]], arity: int) -> str:
+    """`rows<arity>` and `par<arity>`: one branch per (expression, its input names) in `parts`."""
+    code = ScalarCode()
+    ins = [f"a{k}" for k in range(arity)]
+    sig = ", ".join(f"{a}, s{k}" for k, a in enumerate(ins))
+    body = []
+    for op, (expr, args) in enumerate(parts):
+        names = {n: f"x{k}[j]" for k, n in enumerate(args)}
+        body += [f"        {'if' if op == 0 else 'elif'} op == {op}:", "            for j in range(o.size):",
+                 f"                o[j] = {render(expr, code, names)}"]
+    views = [f"        x{k} = a{k}[i * s{k} : i * s{k} + cols]" for k in range(arity)]
+    return "\n".join([
+        "@jit", f"def rows{arity}(op, {sig}, out, cols, r0, r1):",
+        *("    " + line for line in code.prologue("out")),
+        "    for i in range(r0, r1):", *views, "        o = out[i * cols : i * cols + cols]", *body, "", "",
+        "@jit(parallel=True)", f"def par{arity}(op, {sig}, out, cols, rows, parts):",
+        "    for t in prange(parts):",
+        f"        rows{arity}(op, {', '.join(f'a{k}, s{k}' for k in range(arity))}, out, cols, "
+        "t * rows // parts, (t + 1) * rows // parts)", "", ""])
 
 
-# ---------------------------------------------------------------- loops
-# Each `*_rows` kernel walks rows r0..r1. Row i of an input is x[i*xs : i*xs + cols] of its flat source, row i
-# of the output is out[i*cols : (i+1)*cols]. A contiguous array is one row (one per thread when parallel); a
-# column slice a[:, j:k] keeps its rows and is read in place from the parent's memory. Inner loops run over
-# contiguous memory, so LLVM vectorizes them.
-# Related ops share a kernel, chosen by an op code outside the inner loop: fewer functions to compile (0.5-1 s
-# each). The `*_par` drivers give each of `parts` threads a block of rows. They are spelled out per kernel
-# because numba does not cache functions that take a function argument, and the thread count is an argument
-# because calling numba.get_num_threads() inside a kernel makes it uncacheable.
-
-_TANH, _SIGMOID, _RELU, _SQRT = 0, 1, 2, 3
-_ADD, _SUB, _MUL, _DIV = 0, 1, 2, 3
+_state: dict[str, Any] = {"module": None, "specs": {}}
 
 
-@_jit(fastmath=_FMA)
-def _act32_rows(op, x, xs, out, cols, r0, r1):
-    for i in range(r0, r1):
-        xi, oi = x[i * xs : i * xs + cols], out[i * cols : i * cols + cols]
-        if op == _TANH:
-            for j in range(oi.size):
-                oi[j] = _tanh32(xi[j])
+def _build() -> None:
+    """Generate (or load from the disk cache) the loops of every accelerated op part."""
+    from ..ops import elementwise as E  # the definitions (ops import the kernels package: imported late)
+
+    families: dict[int, list[tuple[Expr, tuple[str, ...]]]] = {}
+    specs: dict[tuple[str, Any], Spec] = {}
+    for (op, part), min_size in ACCELERATED.items():
+        low = getattr(E, op).lower()
+        expr = low.forward if part == "f" else low.grads[part]
+        order = low.inputs if part == "f" else ("g", *low.saves)
+        args = tuple(n for n in order if n in free_vars(expr))
+        fam = families.setdefault(len(args), [])
+        least = min(m for m in min_size if m is not None)
+        specs[(op, part)] = Spec(len(args), len(fam), args, min_size, least)
+        fam.append((expr, args))
+    source = "\n".join(["from numba import prange", "from tinygrad_lstm.kernels.jitcache import jit",
+                        "from tinygrad_lstm.kernels.scalar import *", "", ""]
+                       + [loop_source(parts, n) for n, parts in sorted(families.items())])
+    _state["module"] = jitcache.load(source, "elementwise")
+    _state["specs"] = specs
+
+
+def _specs(low: Any) -> tuple[Spec | None, tuple[Spec | None, ...]]:
+    """The accelerated parts of a lowered op (forward, then each gradient): looked up once per op."""
+    found = low.impl.get(NAME)
+    if found is None:
+        if _state["module"] is None:
+            _build()
+        specs = _state["specs"]
+        if low.attrs:
+            found = (None, (None,) * len(low.grads))
         else:
-            for j in range(oi.size):
-                oi[j] = _sigmoid32(xi[j])
+            found = (specs.get((low.name, "f")), tuple(specs.get((low.name, k)) for k in range(len(low.grads))))
+        low.impl[NAME] = found
+    return found
 
 
-@_jit
-def _sigmoid64_rows(op, x, xs, out, cols, r0, r1):  # `op` unused: the same signature as the other kernels
-    for i in range(r0, r1):
-        xi, oi = x[i * xs : i * xs + cols], out[i * cols : i * cols + cols]
-        for j in range(oi.size):
-            oi[j] = _sigmoid64(xi[j])
-
-
-@_jit
-def _unary_rows(op, x, xs, out, cols, r0, r1):
-    zero = out.dtype.type(0)  # typed: an int literal would turn float32 math into float64
-    for i in range(r0, r1):
-        xi, oi = x[i * xs : i * xs + cols], out[i * cols : i * cols + cols]
-        if op == _RELU:
-            for j in range(oi.size):
-                v = xi[j]
-                oi[j] = zero if v < zero else v  # NaN stays NaN, as with np.maximum
-        else:
-            for j in range(oi.size):
-                oi[j] = np.sqrt(xi[j])  # NaN for x < 0, as numpy (without its warning)
-
-
-@_jit
-def _backward_rows(op, y, ys, g, gs, out, cols, r0, r1):
-    one = out.dtype.type(1)
-    for i in range(r0, r1):
-        yi, gi, oi = y[i * ys : i * ys + cols], g[i * gs : i * gs + cols], out[i * cols : i * cols + cols]
-        if op == _TANH:
-            for j in range(oi.size):
-                oi[j] = gi[j] * (one - yi[j] * yi[j])
-        elif op == _SIGMOID:
-            for j in range(oi.size):
-                oi[j] = gi[j] * yi[j] * (one - yi[j])  # numpy's order: (g * y) * (1 - y)
-        else:  # relu: y is the forward input; a product, not a select, so NaN/inf in g propagate like numpy's
-            for j in range(oi.size):
-                oi[j] = gi[j] * (yi[j] > 0)
-
-
-@_jit
-def _arith_rows(op, a, as_, b, bs, out, cols, r0, r1):
-    for i in range(r0, r1):
-        ai, bi, oi = a[i * as_ : i * as_ + cols], b[i * bs : i * bs + cols], out[i * cols : i * cols + cols]
-        if op == _ADD:
-            for j in range(oi.size):
-                oi[j] = ai[j] + bi[j]
-        elif op == _SUB:
-            for j in range(oi.size):
-                oi[j] = ai[j] - bi[j]
-        elif op == _MUL:
-            for j in range(oi.size):
-                oi[j] = ai[j] * bi[j]
-        else:
-            for j in range(oi.size):
-                oi[j] = ai[j] / bi[j]
-
-
-@_jit(parallel=True)
-def _act32_par(op, x, xs, out, cols, rows, parts):
-    for t in prange(parts):
-        _act32_rows(op, x, xs, out, cols, t * rows // parts, (t + 1) * rows // parts)
-
-
-@_jit(parallel=True)
-def _sigmoid64_par(op, x, xs, out, cols, rows, parts):
-    for t in prange(parts):
-        _sigmoid64_rows(op, x, xs, out, cols, t * rows // parts, (t + 1) * rows // parts)
-
-
-@_jit(parallel=True)
-def _unary_par(op, x, xs, out, cols, rows, parts):
-    for t in prange(parts):
-        _unary_rows(op, x, xs, out, cols, t * rows // parts, (t + 1) * rows // parts)
-
-
-@_jit(parallel=True)
-def _backward_par(op, y, ys, g, gs, out, cols, rows, parts):
-    for t in prange(parts):
-        _backward_rows(op, y, ys, g, gs, out, cols, t * rows // parts, (t + 1) * rows // parts)
-
-
-@_jit(parallel=True)
-def _arith_par(op, a, as_, b, bs, out, cols, rows, parts):
-    for t in prange(parts):
-        _arith_rows(op, a, as_, b, bs, out, cols, t * rows // parts, (t + 1) * rows // parts)
+def _kernels(arity: int) -> tuple[Callable, Callable]:
+    mod = _state["module"]
+    return getattr(mod, f"rows{arity}"), getattr(mod, f"par{arity}")
 
 
 # ---------------------------------------------------------------- memory layout
 
 
-@_jit
+@jitcache.jit
 def _offset(owner, x):
     return (x.ctypes.data - owner.ctypes.data) // x.itemsize  # numba reads data pointers for free
 
@@ -248,55 +185,59 @@ def _layout(parts: int, *arrays: np.ndarray) -> tuple[int, list[np.ndarray | int
     return cols, [v for a in arrays for v in (np.ascontiguousarray(a).ravel(), cols)]
 
 
-def _unary(rows_k: Callable, par_k: Callable, op: int, x: np.ndarray, par_min: int) -> np.ndarray:
-    n = x.size
-    out = np.empty(n, x.dtype)
+def _fits(spec: Spec, arrays: list[np.ndarray]) -> bool:
+    """Same-shape float arrays of one dtype, at least as large as the op part's threshold for that dtype."""
+    first = arrays[0]
+    if type(first) is not np.ndarray:
+        return False
+    dt = first.dtype
+    m = spec.min_size[0] if dt == _F32 else spec.min_size[1] if dt == _F64 else None
+    if m is None or first.size < m:
+        return False
+    return all(type(a) is np.ndarray and a.dtype == dt and a.shape == first.shape for a in arrays)
+
+
+def _run(spec: Spec, arrays: list[np.ndarray]) -> np.ndarray:
+    like = arrays[0]
+    n = like.size
+    out = np.empty(n, like.dtype)
     if n == 0:
-        return out.reshape(x.shape)
-    if n >= par_min and (parts := numba.get_num_threads()) > 1:  # NUMBA_NUM_THREADS=1: always serial
-        cols, src = _layout(parts, x)
-        par_k(op, *src, out, cols, -(-n // cols), parts)
-    elif x.flags.c_contiguous:  # the common case, kept short: for small arrays the Python code is the cost
-        rows_k(op, x.ravel(), n, out, n, 0, 1)
-    elif x.ndim == 2:
-        src, step = _rows(x)
-        rows_k(op, src, step, out, x.shape[1], 0, x.shape[0])
+        return out.reshape(like.shape)
+    rows_k, par_k = _kernels(spec.arity)
+    if n >= PAR_MIN and (parts := numba.get_num_threads()) > 1:  # NUMBA_NUM_THREADS=1: always serial
+        cols, src = _layout(parts, *arrays)
+        par_k(spec.code, *src, out, cols, -(-n // cols), parts)
+    elif all(a.flags.c_contiguous for a in arrays):  # the common case, kept short: for small arrays it is the cost
+        rows_k(spec.code, *[v for a in arrays for v in (a.ravel(), n)], out, n, 0, 1)
+    elif like.ndim == 2:
+        rows_k(spec.code, *[v for a in arrays for v in _rows(a)], out, like.shape[1], 0, like.shape[0])
     else:
-        rows_k(op, np.ascontiguousarray(x).ravel(), n, out, n, 0, 1)
-    return out.reshape(x.shape)
+        rows_k(spec.code, *[v for a in arrays for v in (np.ascontiguousarray(a).ravel(), n)], out, n, 0, 1)
+    return out.reshape(like.shape)
 
 
-def _binary(rows_k: Callable, par_k: Callable, op: int, a: np.ndarray, b: np.ndarray, par_min: int) -> np.ndarray:
-    n = a.size
-    out = np.empty(n, a.dtype)
-    if n == 0:
-        return out.reshape(a.shape)
-    if n >= par_min and (parts := numba.get_num_threads()) > 1:
-        cols, src = _layout(parts, a, b)
-        par_k(op, *src, out, cols, -(-n // cols), parts)
-    elif a.flags.c_contiguous and b.flags.c_contiguous:
-        rows_k(op, a.ravel(), n, b.ravel(), n, out, n, 0, 1)
-    elif a.ndim == 2:
-        (sa, ta), (sb, tb) = _rows(a), _rows(b)
-        rows_k(op, sa, ta, sb, tb, out, a.shape[1], 0, a.shape[0])
-    else:
-        sa, sb = np.ascontiguousarray(a).ravel(), np.ascontiguousarray(b).ravel()
-        rows_k(op, sa, n, sb, n, out, n, 0, 1)
-    return out.reshape(a.shape)
+# ---------------------------------------------------------------- the backend's interface
 
 
-def _is_float(x: np.ndarray) -> bool:
-    return isinstance(x, np.ndarray) and x.dtype in _FLOATS
+def elementwise(low: Any, xs: tuple[np.ndarray, ...]) -> np.ndarray:
+    """z = op(*xs) for a lowered elementwise op: a generated loop when it pays, else numpy (see ACCELERATED)."""
+    spec = (low.impl.get(NAME) or _specs(low))[0]
+    if spec is not None and xs[0].size >= spec.least and _fits(spec, list(xs)):
+        return _run(spec, list(xs))
+    return _ref.elementwise(low, xs)
 
 
-def _same_float(a: np.ndarray, b: np.ndarray) -> bool:
-    return _is_float(a) and _is_float(b) and a.dtype == b.dtype and a.shape == b.shape
+def elementwise_grad(low: Any, k: int, g: np.ndarray, saved: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The gradient of input k from the output's gradient and the op's saved arrays (`low.saves`)."""
+    spec = (low.impl.get(NAME) or _specs(low))[1][k]
+    if spec is not None and g.size >= spec.least:
+        vals = dict(zip(low.saves, saved), g=g)
+        arrays = [vals[n] for n in spec.args]
+        if _fits(spec, arrays):
+            return _run(spec, arrays)
+    return _ref.elementwise_grad(low, k, g, saved)
 
 
-# ---------------------------------------------------------------- public kernels
-
-exp = _ref.exp  # numpy's SIMD exp and log: 5-7x faster than numba's per-element libm calls
-log = _ref.log
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """BLAS through numpy (numba's own `@` needs scipy), on one thread for small products (see blas.py).
 
@@ -308,61 +249,5 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _ref.matmul(a, b)
 
 
-def tanh(x: np.ndarray) -> np.ndarray:
-    if isinstance(x, np.ndarray) and x.size >= PAR_MIN and x.dtype == _F32:
-        return _unary(_act32_rows, _act32_par, _TANH, x, PAR_MIN)
-    # Smaller float32: numpy's SIMD tanh is as fast as the serial rational kernel (0.36 vs 0.32 ns/element) and
-    # has less call overhead. float64: numpy's tanh is exact and 6x faster than libm's expm1 per element.
-    return _ref.tanh(x)
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    if isinstance(x, np.ndarray) and x.dtype == _F32:
-        return _unary(_act32_rows, _act32_par, _SIGMOID, x, PAR_MIN)
-    if isinstance(x, np.ndarray) and x.dtype == _F64:
-        return _unary(_sigmoid64_rows, _sigmoid64_par, _SIGMOID, x, PAR_MIN)
-    return _ref.sigmoid(x)
-
-
-def relu(x: np.ndarray) -> np.ndarray:
-    return _unary(_unary_rows, _unary_par, _RELU, x, PAR_MIN) if _is_float(x) else _ref.relu(x)
-
-
-def sqrt(x: np.ndarray) -> np.ndarray:
-    return _unary(_unary_rows, _unary_par, _SQRT, x, PAR_MIN) if _is_float(x) else _ref.sqrt(x)
-
-
-def _backward(op: int, y: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return _binary(_backward_rows, _backward_par, op, y, g, PAR_MIN)
-
-
-def tanh_backward(y: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return _backward(_TANH, y, g) if _same_float(y, g) else _ref.tanh_backward(y, g)
-
-
-def sigmoid_backward(y: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return _backward(_SIGMOID, y, g) if _same_float(y, g) else _ref.sigmoid_backward(y, g)
-
-
-def relu_backward(x: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return _backward(_RELU, x, g) if _same_float(x, g) else _ref.relu_backward(x, g)
-
-
-def _large_pair(a: np.ndarray, b: np.ndarray) -> bool:
-    return isinstance(a, np.ndarray) and a.size >= PAR_MIN and _same_float(a, b)  # size first: cheap
-
-
-def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _binary(_arith_rows, _arith_par, _ADD, a, b, 0) if _large_pair(a, b) else _ref.add(a, b)
-
-
-def sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _binary(_arith_rows, _arith_par, _SUB, a, b, 0) if _large_pair(a, b) else _ref.sub(a, b)
-
-
-def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _binary(_arith_rows, _arith_par, _MUL, a, b, 0) if _large_pair(a, b) else _ref.mul(a, b)
-
-
-def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _binary(_arith_rows, _arith_par, _DIV, a, b, 0) if _large_pair(a, b) else _ref.div(a, b)
+exp, log, sqrt, tanh, sigmoid, relu, add, sub, mul, div = by_name(elementwise)
+tanh_backward, sigmoid_backward, relu_backward = grads_by_name(elementwise_grad)

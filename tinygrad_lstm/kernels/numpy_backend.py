@@ -1,14 +1,24 @@
-"""Reference backend: each kernel is the obvious numpy expression.
+"""Reference backend: every elementwise op is its definition (ops/elementwise.py) evaluated by numpy.
 
-Every function takes plain ndarrays and returns a new C-contiguous ndarray (also for 0-d inputs, where numpy's
-ufuncs would hand back a scalar). The numba backend must agree with these to float rounding.
+An op's expression trees are rendered once into numpy expressions (`render_numpy`) and run on whole arrays.
+Every function returns a new C-contiguous ndarray (also for 0-d inputs, where numpy's ufuncs would hand back a
+scalar) or, for a gradient that is its incoming gradient unchanged (that of x + y), that same array. The numba
+backend must agree with these to float rounding.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
+from ..ops.expr import NUMPY, PRIMITIVES, Expr, render
+from .named import by_name, grads_by_name
+
 NAME = "numpy"
+
+_NAMESPACE: dict[str, Any] = {f"P_{n}": fn for n, (_, fn) in PRIMITIVES.items()}
 
 
 def _new(r: np.ndarray | np.generic) -> np.ndarray:
@@ -16,72 +26,42 @@ def _new(r: np.ndarray | np.generic) -> np.ndarray:
     return np.asarray(r, order="C")
 
 
-# ---------------------------------------------------------------- unary forward
+def render_numpy(expr: Expr, args: tuple[str, ...]) -> Callable:
+    """`lambda *args: <expr as numpy>`: a tree of a definition as a numpy function."""
+    source = f"lambda {', '.join(args)}: {render(expr, NUMPY)}"
+    return eval(source, dict(_NAMESPACE))  # noqa: S307 - our own generated code
 
 
-def exp(x: np.ndarray) -> np.ndarray:
-    return _new(np.exp(x, order="C"))
+def _compiled(low: Any) -> tuple[Callable, tuple[Callable | None, ...]]:
+    fns = low.impl.get(NAME)
+    if fns is None:
+        fwd = render_numpy(low.forward, low.inputs)
+        grads = tuple(None if d is None else render_numpy(d, ("g", *low.saves)) for d in low.grads)
+        fns = low.impl[NAME] = (fwd, grads)
+    return fns
 
 
-def log(x: np.ndarray) -> np.ndarray:
-    return _new(np.log(x, order="C"))
+def elementwise(low: Any, xs: tuple[np.ndarray, ...]) -> np.ndarray:
+    """z = op(*xs) for a lowered elementwise op (see ops.elementwise.Lowered)."""
+    fwd = (low.impl.get(NAME) or _compiled(low))[0]
+    if low.op.ignore_fp_errors:
+        with np.errstate(all="ignore"):
+            return _new(fwd(*xs))
+    return _new(fwd(*xs))
 
 
-def sqrt(x: np.ndarray) -> np.ndarray:
-    return _new(np.sqrt(x, order="C"))
-
-
-def tanh(x: np.ndarray) -> np.ndarray:
-    return _new(np.tanh(x, order="C"))  # numpy's tanh is exact at the limits: tanh(±1e30) = ±1
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    # Stable split form: with z = exp(-|x|) in (0, 1] nothing overflows, and for x < 0 the result z / (1 + z)
-    # keeps full relative accuracy (1 - 1/(1 + e^-x) would cancel to 0).
-    if x.dtype.kind in "biu":
-        x = x.astype(np.result_type(x.dtype, np.float16))  # the float type np.exp would give (bool has no -)
-    z = np.exp(-np.abs(x))
-    return _new(np.where(x >= 0, 1, z) / (1 + z))
-
-
-def relu(x: np.ndarray) -> np.ndarray:
-    return _new(np.maximum(x, 0, order="C"))  # propagates NaN
-
-
-# ---------------------------------------------------------------- fused backward (y = forward output)
-
-
-def tanh_backward(y: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return _new(g * (1 - y * y))
-
-
-def sigmoid_backward(y: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return _new(g * y * (1 - y))
-
-
-def relu_backward(x: np.ndarray, g: np.ndarray) -> np.ndarray:
-    # x is the forward *input*; cast so the dtype rule matches the other backward kernels.
-    return np.asarray(g * (x > 0), dtype=np.result_type(x, g), order="C")
-
-
-# ---------------------------------------------------------------- binary (numpy broadcasting and dtypes)
-
-
-def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _new(np.add(a, b, order="C"))
-
-
-def sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _new(np.subtract(a, b, order="C"))
-
-
-def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _new(np.multiply(a, b, order="C"))
-
-
-def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _new(np.divide(a, b, order="C"))
+def elementwise_grad(low: Any, k: int, g: np.ndarray, saved: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The gradient of input k, from the output's gradient g and the arrays the op saved (`low.saves`)."""
+    d = (low.impl.get(NAME) or _compiled(low))[1][k]
+    if low.op.ignore_fp_errors:
+        with np.errstate(all="ignore"):
+            return _new(d(g, *saved))
+    return _new(d(g, *saved))
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _new(np.matmul(a, b))
+
+
+exp, log, sqrt, tanh, sigmoid, relu, add, sub, mul, div = by_name(elementwise)
+tanh_backward, sigmoid_backward, relu_backward = grads_by_name(elementwise_grad)
