@@ -23,10 +23,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import active as K
-from .expr import Expr, Var, free_vars, log, maximum, minimum, sign, sqrt, where
-from .expr import exp as exp_
-from .expr import sigmoid as sigmoid_
-from .expr import tanh as tanh_
+from .expr import Expr, Var, exp, free_vars, log, maximum, minimum, sigmoid, sign, sqrt, tanh, where
 
 
 class Lowered:
@@ -181,7 +178,7 @@ class Exp(Elementwise):
     """z = eˣ              dz/dx = eˣ = z"""
 
     def f(x):
-        return exp_(x)
+        return exp(x)
 
     def df(g, z, x):
         return g * z
@@ -213,7 +210,7 @@ class Tanh(Elementwise):
     """z = tanh x         dz/dx = 1 - tanh²x = 1 - z²"""
 
     def f(x):
-        return tanh_(x)
+        return tanh(x)
 
     def df(g, z, x):
         return g * (1 - z * z)
@@ -223,7 +220,7 @@ class Sigmoid(Elementwise):
     """z = σ(x) = 1/(1+e⁻ˣ)     dz/dx = σ(x)(1-σ(x)) = z(1-z)"""
 
     def f(x):
-        return sigmoid_(x)
+        return sigmoid(x)
 
     def df(g, z, x):
         return g * z * (1 - z)
