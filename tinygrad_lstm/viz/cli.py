@@ -1,4 +1,5 @@
-"""The `graph` subcommand: ``python -m tinygrad_lstm graph lstm --steps 3 [--collapse] [--grads] [-o FILE]``.
+"""The `graph` subcommand: ``python -m tinygrad_lstm graph lstm --steps 3 [--collapse] [--grads]
+[--view equations] [-o FILE]``.
 
 The cell runs in a loop of N steps, each inside `time_step(t)`, on a small random input (input 3, hidden 4,
 batch 1); the loss is the sum of the last hidden state. LSTMs start with a forget-gate bias of 1.
@@ -48,14 +49,16 @@ def unrolled(cell: str, steps: int, input_size: int = 3, hidden_size: int = 4, b
     return h.sum().named("loss"), module
 
 
-def graph_command(cell: str, steps: int, collapse: bool, grads: bool, fmt: str | None, output: str | None) -> str:
-    """Draw `cell` unrolled `steps` steps into `output` (default ``<cell>-<steps>steps[-collapsed][-grads].<fmt>``
-    in the current folder); prints and returns the path written."""
+def graph_command(cell: str, steps: int, collapse: bool, grads: bool, fmt: str | None, output: str | None,
+                  view: str = "ops") -> str:
+    """Draw `cell` unrolled `steps` steps into `output` (default
+    ``<cell>-<steps>steps[-equations][-collapsed][-grads].<fmt>`` in the current folder) as the op-level graph
+    (`view` "ops") or as the cell's equations ("equations"); prints and returns the path written."""
     from . import trace_grads
 
     loss, module = unrolled(cell, steps, forget_bias=1.0)  # an open forget gate, as in docs/graphs.md
-    options: dict[str, Any] = {"rankdir": "LR" if collapse else "TB"}
-    if collapse:
+    options: dict[str, Any] = {"rankdir": "LR" if collapse or view == "equations" else "TB", "view": view}
+    if collapse and view == "ops":
         options.update(collapse=[type(module).__name__], show_params=False)
     if grads:
         with trace_grads() as tr:
@@ -63,17 +66,19 @@ def graph_command(cell: str, steps: int, collapse: bool, grads: bool, fmt: str |
         options["show_grads"] = tr
     fmt = fmt or (Path(output).suffix.lstrip(".") if output and Path(output).suffix else "svg")
     if output is None:
-        output = f"{cell}-{steps}steps{'-collapsed' if collapse else ''}{'-grads' if grads else ''}.{fmt}"
+        kind = "-equations" if view == "equations" else ("-collapsed" if collapse else "")
+        output = f"{cell}-{steps}steps{kind}{'-grads' if grads else ''}.{fmt}"
     path = render(loss, output, fmt, **options)
     fb = ", forget-gate bias 1" if grads and cell in ("lstm", "peephole") else ""
+    what = ", as equations" if view == "equations" else (", collapsed" if collapse else "")
     print(f"wrote {path}: {type(module).__name__} unrolled {steps} step{'s' if steps != 1 else ''}"
-          f"{', collapsed' if collapse else ''}{', with gradient norms' if grads else ''}{fb}")
+          f"{what}{', with gradient norms' if grads else ''}{fb}")
     return path
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        graph_command(args.cell, args.steps, args.collapse, args.grads, args.format, args.output)
+        graph_command(args.cell, args.steps, args.collapse, args.grads, args.format, args.output, args.view)
     except (RendererNotFoundError, ValueError) as e:
         print(f"tinygrad-lstm graph: error: {e}", file=sys.stderr)
         return 1
@@ -88,6 +93,9 @@ def add_graph_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=3, help="time steps to unroll (default 3)")
     p.add_argument("--collapse", action="store_true", help="draw each step's cell as one box (parameters hidden)")
     p.add_argument("--grads", action="store_true", help="run backward and shade edges by gradient norm")
+    p.add_argument("--view", choices=("ops", "equations"), default="ops",
+                   help="ops: every recorded op (default); equations: the cell's equations (affine maps folded, "
+                        "plumbing hidden; --collapse does not apply)")
     p.add_argument("--format", choices=("svg", "png"), default=None, help="default: from -o's suffix, else svg")
     p.add_argument("-o", "--output", default=None, help="output file (default <cell>-<N>steps....svg)")
     p.set_defaults(fn=_run)

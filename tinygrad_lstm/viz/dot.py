@@ -14,7 +14,7 @@ from typing import Any
 import graphviz
 
 from ..tensor import Tensor
-from . import style
+from . import equations, style
 from .grads import GradTrace, LeafGrads, last_trace
 from .graph import Cluster, Edge, Graph, Node, build
 from .layout import TimeLayout, node_paths, plan, step_prefix
@@ -23,6 +23,7 @@ from .unfuse import unfuse
 # Above this many nodes (and with collapse=None) module calls are collapsed. graphviz-pure took ~1.4 s for 2,600
 # nodes of an unrolled LSTM in clusters, 8.5 s for 2,500 flat, 20-70 s for 10,000 (docs/graphs.md has the table).
 MAX_NODES = 2000
+VIEWS = ("ops", "equations")
 
 
 def _quote(v: Any) -> str:
@@ -119,21 +120,27 @@ def _node_line(n: Node, values: bool, grads: Any, no_clusters: bool) -> str:
 
 
 def _edge_line(e: Edge, grads: Any, scale: style.GradScale | None, norm: float | None, side: bool,
-               loose: bool, gap: bool = False) -> str:
+               loose: bool, gap: bool = False, more: dict[str, Any] | None = None) -> str:
     # a step's own input sits beside its reader (same rank), so unrolled steps line up instead of climbing;
     # a loose edge (one step to the next, see layout.py) does not rank its ends; a gap leaves a rank free
     # between two steps for the next one's other inputs (else its cluster overlaps and steps climb)
     minlen = 0 if side else (2 if gap else None)
     constraint = "false" if loose else None
+    more = more or {}
     if grads is None:
-        plain = _attrs(minlen=minlen, constraint=constraint)
+        plain = _attrs(minlen=minlen, constraint=constraint, **more)
         return f"{e.src} -> {e.dst}" + (f" {plain}" if plain != "[]" else "")
     if norm is None:
+        if not e.grad_key:  # an edge that is no single edge of the graph (into a map several gates share)
+            more = {"tooltip": "gradient not drawn: the product is shared by several gates", **more}
+            return f"{e.src} -> {e.dst} {_attrs(color=style.NO_GRAD_COLOUR, minlen=minlen, constraint=constraint, **more)}"  # noqa: E501
         return (f"{e.src} -> {e.dst} "
-                f"{_attrs(color=style.NO_GRAD_COLOUR, style='dashed', minlen=minlen, constraint=constraint)}")
+                f"{_attrs(color=style.NO_GRAD_COLOUR, style='dashed', minlen=minlen, constraint=constraint, **more)}")
     tip = "‖grad‖ " + style.fmt_num(norm)
-    attrs = _attrs(color=scale.colour(norm), penwidth=scale.width(norm), minlen=minlen, constraint=constraint,
-                   tooltip=tip)
+    more = dict(more)
+    width = more.pop("penwidth", scale.width(norm))
+    attrs = _attrs(color=scale.colour(norm), penwidth=width, minlen=minlen, constraint=constraint, tooltip=tip,
+                   **more)
     return f"{e.src} -> {e.dst} {attrs}"
 
 
@@ -171,8 +178,11 @@ def _in_time_order(paths: list[tuple], backwards: bool) -> list[tuple]:
 
 
 def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any, group: str | None,
-             collapse: Iterable[str] | None, rankdir: str, max_nodes: int | None, show_params: bool
-             ) -> graphviz.Digraph:
+             collapse: Iterable[str] | None, rankdir: str | None, max_nodes: int | None, show_params: bool,
+             view: str = "ops") -> graphviz.Digraph:
+    if view not in VIEWS:
+        raise ValueError(f"viz: view must be one of {', '.join(map(repr, VIEWS))}, got {view!r}")
+    rankdir = rankdir or ("LR" if view == "equations" else "TB")
     if group not in ("module", None):
         raise ValueError(f"viz: group must be 'module' or None, got {group!r}")
     if rankdir not in ("TB", "LR", "BT", "RL"):
@@ -181,18 +191,29 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
         collapse = [collapse]
     # the picture is made from a display copy of the graph in which every fused op (jit.Fused: a recurrent
     # layer's replayed steps) is expanded into the ops it fuses, so it looks as if fusion were off
-    view = unfuse(_roots(root))
-    roots = view.roots
-    g = build(roots, group, collapse, show_params)
-    if collapse is None and max_nodes is not None and len(g.nodes) > max_nodes:
-        g = _auto_collapse(roots, g, group, max_nodes, show_params)
-    grads = _grad_source(show_grads, [view.original(t) for t in g.tensors])
+    shown = unfuse(_roots(root))
+    roots = shown.roots
+    if view == "equations":
+        g, labels = equations.build(roots, group)
+    else:
+        g = build(roots, group, collapse, show_params)
+        if collapse is None and max_nodes is not None and len(g.nodes) > max_nodes:
+            g = _auto_collapse(roots, g, group, max_nodes, show_params)
+    grads = _grad_source(show_grads, [shown.original(t) for t in g.tensors])
     if grads is not None:
-        grads = view.grads(grads)
-    norms = [_edge_norm(grads, e) for e in g.edges] if grads is not None else [None] * len(g.edges)
+        grads = shown.grads(grads)
+    norms = [_edge_norm(grads, e) if grads is not None and e.grad_key else None for e in g.edges]
     scale = style.GradScale([n for n in norms if n is not None]) if grads is not None else None
 
-    lines_of = {n.id: _node_line(n, show_values, grads, group is None) for n in g.nodes}
+    if view == "equations":
+        lines_of = {n.id: _equation_node(n, labels[n.id]) for n in g.nodes}
+        carry = equations.carry_edges(g)
+        more = [{"weight": 8, "penwidth": 2.4, **({"label": style.fmt_num(n)} if n is not None else {})}
+                if i in carry else ({"label": style.fmt_num(n)} if n is not None else None)
+                for i, n in enumerate(norms)]
+    else:
+        lines_of = {n.id: _node_line(n, show_values, grads, group is None) for n in g.nodes}
+        more = [None] * len(g.edges)
     paths = node_paths(g)
     layout = plan(g, paths, rankdir) if group == "module" else TimeLayout()
     edges, extra = list(g.edges), {}
@@ -210,12 +231,16 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
         if flat:
             beside.add(e.dst)
         gap = i in layout.chained and e.dst in crowded
-        body.append("\t" + _edge_line(e, grads, scale, n, flat, i in layout.loose, gap))
+        if i in layout.chained:  # the state from one step to the next: heavy, so a row runs straight
+            more[i] = {"weight": 10, **(more[i] or {})}
+        body.append("\t" + _edge_line(e, grads, scale, n, flat, i in layout.loose, gap, more[i]))
     body.extend("\t" + line for line in layout.lines)
+    if view == "equations":
+        body.extend("\t" + line for line in equations.order_lines(g))
     present = {n.kind for n in g.nodes}
     kinds = [k for k in style.KINDS if k in present]
     # the legend is the graph's own label, outside the layout: as a node it would widen a whole rank
-    legend = style.legend_label(kinds, scale, params_hidden=not show_params)
+    legend = style.legend_label(kinds, scale, params_hidden=not show_params and view == "ops")
     body.insert(0, "\t" + f"graph {_attrs(label=legend, labelloc='t', labeljust='l', fontsize=11)}")
     return graphviz.Digraph(
         "tinygrad_lstm",
@@ -227,9 +252,18 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
     )
 
 
+def _equation_node(n: Node, label: str) -> str:
+    """A node of the equations view: pointwise ops as circles, affine maps as boxes, inputs as ellipses."""
+    kind = "affine" if n.kind == "affine" else n.kind
+    fill, border, shape, st, _ = style.KINDS[kind]
+    if n.kind in ("op", "named", "output"):
+        shape, st = "circle", "filled" + (",bold" if n.kind == "output" else "")
+    return f"{n.id} {_attrs(label=style.Html('<' + label + '>'), shape=shape, style=st, fillcolor=fill, color=border, margin='0.04')}"  # noqa: E501
+
+
 def to_dot(root: Tensor | Sequence[Tensor], *, show_values: bool = False, show_grads: Any = False,
-           group: str | None = "module", collapse: Iterable[str] | None = None, rankdir: str = "TB",
-           max_nodes: int | None = MAX_NODES, show_params: bool = True) -> str:
+           group: str | None = "module", collapse: Iterable[str] | None = None, rankdir: str | None = None,
+           max_nodes: int | None = MAX_NODES, show_params: bool = True, view: str = "ops") -> str:
     """The DOT source of the graph that computed `root` (a tensor or a list of tensors).
 
     show_values   a summary of each tensor's value (small arrays in full, else mean/min/max)
@@ -238,19 +272,23 @@ def to_dot(root: Tensor | Sequence[Tensor], *, show_values: bool = False, show_g
     group         "module": one cluster per module call and time step; None: flat
     collapse      module class names (or dotted names) to draw as one box per call, e.g. ["LSTMCell"];
                   None collapses automatically above `max_nodes` nodes (with a warning), [] never
-    rankdir       "TB" (top to bottom) or "LR" (left to right)
+    rankdir       "TB" (top to bottom) or "LR" (left to right); default TB, LR for the equations view
     max_nodes     the size above which collapse=None collapses module calls
     show_params   False leaves out parameters and their edges (a lighter picture of the data flow)
+    view          "ops": every op, as autograd records it (the default); "equations": the cell's equations,
+                  made from the same graph: plumbing hidden, each gate's affine map one node
+                  (W_i·[h_{t-1}, x_t] + b_i), σ / tanh / × / + nodes named by their tensors (gradient norms
+                  written on the edges); show_values, collapse and show_params apply to "ops" only
     """
-    return _digraph(root, show_values, show_grads, group, collapse, rankdir, max_nodes, show_params).source
+    return _digraph(root, show_values, show_grads, group, collapse, rankdir, max_nodes, show_params, view).source
 
 
 def draw(root: Tensor | Sequence[Tensor], *, show_values: bool = False, show_grads: Any = False,
-         group: str | None = "module", collapse: Iterable[str] | None = None, rankdir: str = "TB",
-         max_nodes: int | None = MAX_NODES, show_params: bool = True) -> graphviz.Digraph:
+         group: str | None = "module", collapse: Iterable[str] | None = None, rankdir: str | None = None,
+         max_nodes: int | None = MAX_NODES, show_params: bool = True, view: str = "ops") -> graphviz.Digraph:
     """`to_dot`'s graph as a `graphviz.Digraph` (shows inline in Jupyter; `.render()`/`.pipe()` use the
     renderer `render` finds: `dot`, else `graphviz-pure`)."""
     from .renderer import configure_graphviz
 
     configure_graphviz()
-    return _digraph(root, show_values, show_grads, group, collapse, rankdir, max_nodes, show_params)
+    return _digraph(root, show_values, show_grads, group, collapse, rankdir, max_nodes, show_params, view)

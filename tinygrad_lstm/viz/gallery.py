@@ -33,6 +33,21 @@ def lstm_cell(out: Path) -> list[str]:
     return [render(loss, out / f"lstm_cell.{fmt}") for fmt in ("svg", "png")]
 
 
+def equations(out: Path) -> list[str]:
+    """Each cell as its equations (the LSTM's for docs/graphs.md and the LSTM page)."""
+    paths = []
+    for name, make in (("lstm", nn.LSTMCell), ("gru", nn.GRUCell)):
+        manual_seed(0)
+        cell = make(3, 4)
+        x = Tensor(np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32), name="x_t")
+        h = Tensor.zeros(2, 4).named("h_{t-1}")
+        state = (h, Tensor.zeros(2, 4).named("c_{t-1}")) if cell.state_is_tuple else h
+        new = cell(x, state)
+        h_t = new[0] if isinstance(new, tuple) else new
+        paths += [render(h_t, out / f"{name}_equations.{fmt}", view="equations") for fmt in ("svg", "png")]
+    return paths
+
+
 def lstm_layer(out: Path) -> list[str]:
     manual_seed(0)
     lstm = nn.LSTM(3, 4)
@@ -59,7 +74,7 @@ def grad_flow(out: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0] if args else "docs/img")
-    for make in (expression, lstm_cell, lstm_layer, grad_flow):
+    for make in (expression, lstm_cell, equations, lstm_layer, grad_flow):
         for p in make(out):
             print(f"{p}  {Path(p).stat().st_size // 1024} KB")
     return 0

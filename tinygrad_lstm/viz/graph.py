@@ -227,10 +227,24 @@ def build(roots: Sequence[Tensor], group: str | None, collapse: Iterable[str] | 
     b = _Builder(roots, collapse, show_params)
     b.make_nodes()
     b.make_edges()
+    if b.dedupe:
+        _drop_box_constants(b)
     if group == "module":
         _pull_step_inputs(b.nodes, b.edges, b.place)
     clusters = _clusters(b.nodes, b.place if group == "module" else {})
     return Graph(b.nodes, b.edges, clusters, b.tensors)
+
+
+def _drop_box_constants(b: _Builder) -> None:
+    """A constant that only collapsed calls read (the 1 of a GRU's 1 - z_t) is part of what the box hides."""
+    kind = {n.id: n.kind for n in b.nodes}
+    feeds: dict[str, set[str]] = {}
+    for e in b.edges:
+        feeds.setdefault(e.src, set()).add(kind[e.dst])
+    drop = {nid for nid, k in kind.items() if k == "const" and feeds.get(nid) == {"box"}}
+    if drop:
+        b.nodes[:] = [n for n in b.nodes if n.id not in drop]
+        b.edges[:] = [e for e in b.edges if e.src not in drop]
 
 
 def _pull_step_inputs(nodes: list[Node], edges: list[Edge], place: dict[str, Scope]) -> None:

@@ -82,6 +82,14 @@ def plan(g: Graph, node_path: dict[str, Scope], rankdir: str) -> TimeLayout:
             else:
                 out.chained.add(i)
         heads = _heads(g, node_path, set(steps))
+        if not vertical:  # along a row each step starts right of where the one before ends: no staircase
+            tails = _heads(g, node_path, set(steps), reverse=True)
+            for j, (a, b) in enumerate(zip(steps, steps[1:])):
+                if row_of[a] == row_of[b] and heads.get(b) and tails.get(a):
+                    name = f"join{len(out.lines)}_{j}"
+                    out.lines.append(f'{name} [shape=point style=invis width=0 height=0 label=""]')
+                    out.lines.extend(f"{n} -> {name} [style=invis]" for n in tails[a])
+                    out.lines.extend(f"{name} -> {n} [style=invis]" for n in heads[b])
         chain = steps if vertical else []  # rows: see `_in_time_order` in dot.py
         if len(chain) < 2:
             continue

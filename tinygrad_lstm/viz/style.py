@@ -28,6 +28,7 @@ KINDS: dict[str, tuple[str, str, str, str, str]] = {
     "named": ("#dcfce7", "#16a34a", "box", "rounded,filled", "named (f_t, c_t, …)"),
     "output": ("#fee2e2", "#dc2626", "box", "rounded,filled,bold", "output"),
     "box": ("#ede9fe", "#7c3aed", "box3d", "filled", "module call (collapsed)"),
+    "affine": ("#fff7ed", "#d97706", "box", "rounded,filled", "affine map W·[…] + b"),
 }
 
 # gradient norm scale: faint (vanished) -> dark red (largest in the picture)
