@@ -374,6 +374,83 @@ class Tensor:
     def minimum(self, other: Any) -> Tensor:
         return ops.Minimum.apply(self, self._lift(other))
 
+    # more pointwise math (ops/pointwise.py), torch's names
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def tan(self) -> Tensor:
+        return ops.Tan.apply(self)
+
+    def asin(self) -> Tensor:
+        return ops.Asin.apply(self)
+
+    def acos(self) -> Tensor:
+        return ops.Acos.apply(self)
+
+    def atan(self) -> Tensor:
+        return ops.Atan.apply(self)
+
+    def sinh(self) -> Tensor:
+        return ops.Sinh.apply(self)
+
+    def cosh(self) -> Tensor:
+        return ops.Cosh.apply(self)
+
+    def asinh(self) -> Tensor:
+        return ops.Asinh.apply(self)
+
+    def acosh(self) -> Tensor:
+        return ops.Acosh.apply(self)
+
+    def atanh(self) -> Tensor:
+        return ops.Atanh.apply(self)
+
+    def log2(self) -> Tensor:
+        return ops.Log2.apply(self)
+
+    def log10(self) -> Tensor:
+        return ops.Log10.apply(self)
+
+    def log1p(self) -> Tensor:
+        return ops.Log1p.apply(self)
+
+    def exp2(self) -> Tensor:
+        return ops.Exp2.apply(self)
+
+    def expm1(self) -> Tensor:
+        return ops.Expm1.apply(self)
+
+    def rsqrt(self) -> Tensor:
+        return ops.Rsqrt.apply(self)
+
+    def erf(self) -> Tensor:
+        return ops.Erf.apply(self)
+
+    def sign(self) -> Tensor:
+        return ops.Sign.apply(self)
+
+    def floor(self) -> Tensor:
+        return ops.Floor.apply(self)
+
+    def ceil(self) -> Tensor:
+        return ops.Ceil.apply(self)
+
+    def round(self) -> Tensor:
+        return ops.Round.apply(self)
+
+    def trunc(self) -> Tensor:
+        return ops.Trunc.apply(self)
+
+    def logaddexp(self, other: Any) -> Tensor:
+        return ops.LogAddExp.apply(self, self._lift(other))
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight · (end - self)"""
+        return ops.Lerp.apply(self, self._lift(end), self._lift(weight))
+
     # ----- reductions -------------------------------------------------------------------------------------------
     def _axes(self, op: str, axis: Axis) -> tuple[int, ...] | None:
         if axis is None:

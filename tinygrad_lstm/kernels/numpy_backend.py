@@ -18,7 +18,7 @@ from .named import by_name, grads_by_name
 
 NAME = "numpy"
 
-_NAMESPACE: dict[str, Any] = {f"P_{n}": fn for n, (_, fn) in PRIMITIVES.items()}
+_NAMESPACE: dict[str, Any] = {f"P_{n}": fn for n, (_, fn) in PRIMITIVES.items()} | {"P_full_like": np.full_like}
 
 
 def _new(r: np.ndarray | np.generic) -> np.ndarray:
@@ -28,7 +28,10 @@ def _new(r: np.ndarray | np.generic) -> np.ndarray:
 
 def render_numpy(expr: Expr, args: tuple[str, ...]) -> Callable:
     """`lambda *args: <expr as numpy>`: a tree of a definition as a numpy function."""
-    source = f"lambda {', '.join(args)}: {render(expr, NUMPY)}"
+    body = render(expr, NUMPY)
+    if expr.op == "const":  # a constant gradient (0 for floor): an array of the incoming gradient's shape
+        body = f"P_full_like({args[0]}, {body})"
+    source = f"lambda {', '.join(args)}: {body}"
     return eval(source, dict(_NAMESPACE))  # noqa: S307 - our own generated code
 
 

@@ -1,8 +1,7 @@
 """Activations and losses as functions, with PyTorch's names and semantics (``torch.nn.functional``).
 
-Everything is composed from Tensor ops, so autograd supplies the gradients. The two exceptions are elementwise
-primitives the engine lacks and stability needs: `log1p` (for log(1 + tiny) without cancellation) and `erf`
-(for the exact GELU); each is a `Function` with its one-line derivative.
+Everything is composed from Tensor ops, so autograd supplies the gradients; activations with kinks and constants
+(elu, hardtanh, ...) are elementwise ops of their own, defined with their derivative in ops/activations.py.
 
 Losses take ``reduction="mean" | "sum" | "none"``. Targets may be Tensors or ndarrays. Unlike PyTorch, shapes
 are never silently broadcast: a target whose shape differs from what the loss expects is an error.
@@ -17,68 +16,23 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from .. import ops
 from ..random import rng
 from ..tensor import Tensor, where
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu", "l1_loss",
     "layer_norm", "leaky_relu", "log1p", "log_softmax", "logsigmoid", "mse_loss", "nll_loss", "relu", "sigmoid",
-    "silu", "softmax", "softplus", "tanh",
+    "silu", "softmax", "softplus", "tanh", "celu", "elu", "hardsigmoid", "hardswish", "hardtanh", "mish", "relu6",
+    "selu", "softmin", "softsign",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
-# ----------------------------------------------------------------------------------------------------------
-# dedicated primitives
-# ----------------------------------------------------------------------------------------------------------
-
-
-class Log1p(Function):
-    """z = ln(1 + x)      dz/dx = 1/(1 + x)      (exact for tiny x, where ln(1 + x) would round 1 + x)"""
-
-    def forward(self, x):
-        self.save_for_backward(x)
-        with np.errstate(divide="ignore"):
-            return np.log1p(x)
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        with np.errstate(divide="ignore"):
-            return g / (1 + x)
-
-
-_erf_ufunc: Any = None
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    global _erf_ufunc
-    if _erf_ufunc is None:  # compiled on first use: most programs never call gelu
-        import numba
-
-        def erf(v):
-            return math.erf(v)
-
-        _erf_ufunc = numba.vectorize(["float32(float32)", "float64(float64)"])(erf)
-    return _erf_ufunc(x)
-
-
-class Erf(Function):
-    """z = erf(x) = (2/√π) ∫₀ˣ e^(-t²) dt      dz/dx = (2/√π) e^(-x²)"""
-
-    def forward(self, x):
-        self.save_for_backward(x)
-        return _erf(x)
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        return g * (2 / math.sqrt(math.pi)) * np.exp(-x * x)
-
-
 def log1p(x: Any) -> Tensor:
     """ln(1 + x), accurate when x is tiny."""
-    return Log1p.apply(_input(x, "log1p"))
+    return ops.Log1p.apply(_input(x, "log1p"))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -119,7 +73,7 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 def _softplus(z: Tensor) -> Tensor:
     # maximum splits its gradient at the tie z = 0, which gives the exact σ(0) = 1/2 there
-    return z.maximum(0.0) + Log1p.apply((-z.abs()).exp())
+    return z.maximum(0.0) + ops.Log1p.apply((-z.abs()).exp())
 
 
 def logsigmoid(x: Any) -> Tensor:
@@ -131,10 +85,65 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     """x·Φ(x) = ½x(1 + erf(x/√2)); approximate="tanh": ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
     x = _input(x, "gelu")
     if approximate == "none":
-        return 0.5 * x * (1 + Erf.apply(x * (1 / math.sqrt(2))))
+        return 0.5 * x * (1 + ops.Erf.apply(x * (1 / math.sqrt(2))))
     if approximate == "tanh":
         return 0.5 * x * (1 + (math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)).tanh())
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else α(eˣ - 1)."""
+    return ops.Elu.apply(_input(x, "elu"), alpha=float(alpha))
+
+
+def selu(x: Any) -> Tensor:
+    """λ·elu(x, α) with the self-normalizing constants λ ≈ 1.0507, α ≈ 1.6733."""
+    return ops.Selu.apply(_input(x, "selu"))
+
+
+def celu(x: Any, alpha: float = 1.0) -> Tensor:
+    """max(0, x) + min(0, α(e^(x/α) - 1))."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return ops.Celu.apply(_input(x, "celu"), alpha=float(alpha))
+
+
+def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x clipped to [min_val, max_val]; the gradient is 0 at the corners, as torch."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return ops.Hardtanh.apply(_input(x, "hardtanh"), min_val=float(min_val), max_val=float(max_val))
+
+
+def relu6(x: Any) -> Tensor:
+    """min(max(x, 0), 6): hardtanh(x, 0, 6)."""
+    return ops.Hardtanh.apply(_input(x, "relu6"), min_val=0.0, max_val=6.0)
+
+
+def hardsigmoid(x: Any) -> Tensor:
+    """relu6(x + 3) / 6."""
+    return ops.Hardsigmoid.apply(_input(x, "hardsigmoid"))
+
+
+def hardswish(x: Any) -> Tensor:
+    """x · relu6(x + 3) / 6."""
+    return ops.Hardswish.apply(_input(x, "hardswish"))
+
+
+def softsign(x: Any) -> Tensor:
+    """x / (1 + |x|)."""
+    return ops.Softsign.apply(_input(x, "softsign"))
+
+
+def mish(x: Any) -> Tensor:
+    """x · tanh(softplus(x)); composed, so autograd gives the derivative."""
+    x = _input(x, "mish")
+    return x * softplus(x).tanh()
+
+
+def softmin(x: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """softmax(-x) along `dim`."""
+    return (-_input(x, "softmin")).softmax(_dim(dim, axis, "softmin"))
 
 
 def silu(x: Any) -> Tensor:
@@ -241,7 +250,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *,  # noqa
                          "(pass logits to binary_cross_entropy_with_logits instead)")
     pos, neg = x.data > 0, x.data < 1
     log_x = where(pos, where(pos, x, 1.0).log(), -100.0).clip(min=-100.0)          # ln x, clamped
-    log_1mx = where(neg, Log1p.apply(-where(neg, x, 0.0)), -100.0).clip(min=-100.0)  # ln(1 - x), clamped
+    log_1mx = where(neg, ops.Log1p.apply(-where(neg, x, 0.0)), -100.0).clip(min=-100.0)  # ln(1 - x), clamped
     loss = -(y * log_x + (1 - y) * log_1mx)
     if weight is not None:
         loss = loss * _broadcastable(weight, x, "binary_cross_entropy", "weight")
