@@ -9,7 +9,8 @@ The loop, for one layer and direction, is
     for t in 0 … T-1:  state = cell.step(X_proj[t], state);  out[t] = h_t
 
 `lengths` (one per batch element) handles padded batches as `pack_padded_sequence` does: past its length a
-sequence's state stays unchanged and its outputs are zero.
+sequence's state stays unchanged and its outputs are zero. A `PackedSequence` input runs that same path
+(`nn.utils.rnn.run_packed`) and gives a PackedSequence output.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..tensor import Tensor, concat, stack, where
 from . import functional as F
 from .cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .module import Module
+from .utils.rnn import PackedSequence, run_packed
 
 CellFactory = Callable[..., Module]
 # Below this many input features the layers project the input step by step instead of for all steps at once: with
@@ -81,6 +83,8 @@ class RNNBase(Module):
 
     # ------------------------------------------------------------------------------------------------------------
     def forward(self, x: Any, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
+        if isinstance(x, PackedSequence):  # unpacked, run with lengths, packed again
+            return run_packed(self, x, hx, lengths)
         name = type(self).__name__
         x = x if isinstance(x, Tensor) else Tensor(x)
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..tensor import Tensor
+from ...tensor import Tensor
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
