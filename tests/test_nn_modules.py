@@ -238,6 +238,7 @@ def test_loss_module_by_hand():
 
 def test_subpackages_are_attributes_after_import():
     code = ("import tinygrad_lstm as t\n"
-            "print(t.optim.Adam.__name__, t.nn.LSTM.__name__, t.nn.utils.clip_grad_norm_.__name__)")
+            "print(t.optim.Adam.__name__, t.nn.LSTM.__name__, t.nn.utils.clip_grad_norm_.__name__,\n"
+            "      t.nn.utils.rnn.pack_padded_sequence.__name__, t.utils.data.DataLoader.__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["Adam", "LSTM", "clip_grad_norm_"]
+    assert out.split() == ["Adam", "LSTM", "clip_grad_norm_", "pack_padded_sequence", "DataLoader"]

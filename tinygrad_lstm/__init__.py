@@ -8,7 +8,7 @@ PyTorch's module-level names work too (``import tinygrad_lstm as torch``): ``tor
 ``torch.zeros``, ``torch.float32``, ``torch.argmax``, ``torch.einsum``, ...
 """
 
-from . import nn, optim  # subpackages as attributes, as `import torch` gives torch.nn and torch.optim
+from . import nn, optim, utils  # subpackages as attributes, as `import torch` gives torch.nn, torch.optim
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .factory import (
     Size,
@@ -163,6 +163,7 @@ __all__ = [
     "randn_like", "randperm", "relu", "remainder", "repeat_interleave", "reshape", "roll", "save", "scatter",
     "scatter_add", "set_backend", "short", "sigmoid", "Size", "softmax", "sort", "split", "sqrt", "squeeze", "stack",
     "std", "sum", "tanh", "Tensor", "tensor", "topk", "transpose", "tril", "triu", "uint8", "unflatten", "unsqueeze",
+    "utils",
     "var", "where", "zeros", "zeros_like",
     # pointwise math
     "acos", "acosh", "asin", "asinh", "atan", "atanh", "ceil", "cos", "cosh", "erf", "exp2", "expm1", "floor",
