@@ -8,7 +8,8 @@ cell's step that way after tracing it. The eager ops stay the reference: ``with 
 from .fuse import Group, plan
 from .fused import Fused
 from .program import CompiledStep, Stepper, fusion, fusion_enabled
+from .show import show
 from .trace import OpRecord, Ref, Trace, trace
 
 __all__ = ["CompiledStep", "Fused", "Group", "OpRecord", "Ref", "Stepper", "Trace", "fusion", "fusion_enabled",
-           "plan", "trace"]
+           "plan", "show", "trace"]

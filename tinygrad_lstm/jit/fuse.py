@@ -162,48 +162,71 @@ def _gradient_layout(param_refs: list[Ref], param_shapes: list[tuple[int, int]],
 def plan(trace: Trace) -> Group | None:
     """The elementwise ops of `trace` that feed its outputs, as one Group with compiled kernels; None when there
     is nothing to fuse or the trace does not fit the pattern (every fused op elementwise or a column slice, one
-    float dtype, a 2-D output grid, no unfused op reading a fused value)."""
-    ops = trace.ops
+    float dtype, a 2-D output grid, no unfused op reading a fused value). In four steps: which ops can fuse, which
+    of them form the group, where each fused value is read (instances), then the kernels' code."""
+    fusable = _fusable_ops(trace)
+    out_ops = list(dict.fromkeys(r.index for r in trace.outputs if r.kind == "op" and r.index in fusable))
+    members = _members(trace, fusable, out_ops)
+    if members is None:
+        return None
+    grid, dtype = trace.ops[out_ops[0]].shape, trace.ops[out_ops[0]].dtype
+    found = _instances(trace, members, out_ops, grid, dtype)
+    if found is None:
+        return None
+    inst_of_op, edges, param_refs, param_insts = found
+    param_shapes = [_as2d(_shape(trace, r)) for r in param_refs]
+    source, blocks, assembly = _codegen(trace.ops, members, out_ops, param_refs, param_shapes, param_insts,
+                                        inst_of_op, edges, grid[1])
+    fwd, bwd = _compile(source, dtype)
+    return Group(trace, sorted(members), out_ops, param_refs, param_shapes, blocks, assembly, grid, dtype, fwd, bwd,
+                 source)
+
+
+def _fusable_ops(trace: Trace) -> set[int]:
+    """Ops a kernel can compute per element: elementwise ops and column slices, float, at most 2-D."""
     fusable = set()
-    for i, rec in enumerate(ops):
+    for i, rec in enumerate(trace.ops):
         if rec.dtype not in _FLOATS or len(rec.shape) > 2:
             continue
         if _fusable_op(rec.op) or (rec.op is M.GetItem and _column_slice(rec, _shape(trace, rec.args[0])) is not None):
             fusable.add(i)
-    out_ops = []
-    for r in trace.outputs:
-        if r.kind == "op" and r.index in fusable and r.index not in out_ops:
-            out_ops.append(r.index)
+    return fusable
+
+
+def _members(trace: Trace, fusable: set[int], out_ops: list[int]) -> set[int] | None:
+    """The fusable ops the outputs reach through fusable ops; None unless they make a group worth fusing: two ops
+    or more, on one 2-D grid of one dtype, and no unfused op reading a fused value (the group runs after them)."""
     if not out_ops:
         return None
-    # the members: fusable ops that the outputs reach through fusable ops
+    ops = trace.ops
     members, todo = set(), list(out_ops)
     while todo:
         i = todo.pop()
-        if i in members:
-            continue
-        members.add(i)
-        todo.extend(r.index for r in ops[i].args if r.kind == "op" and r.index in fusable)
+        if i not in members:
+            members.add(i)
+            todo.extend(r.index for r in ops[i].args if r.kind == "op" and r.index in fusable)
     if len(members) < 2:
         return None
-    # an unfused op must not read a fused value: the group runs after every unfused op
-    for i, rec in enumerate(ops):
-        if i not in members and any(r.kind == "op" and r.index in members for r in rec.args):
-            return None
-    dtype = ops[out_ops[0]].dtype
-    grid = ops[out_ops[0]].shape
-    if len(grid) != 2 or any(ops[i].shape != grid for i in out_ops):
+    if any(i not in members and any(r.kind == "op" and r.index in members for r in rec.args)
+           for i, rec in enumerate(ops)):
         return None
-    if any(ops[i].dtype != dtype for i in members):
+    grid, dtype = ops[out_ops[0]].shape, ops[out_ops[0]].dtype
+    if len(grid) != 2 or any(ops[i].shape != grid for i in out_ops) or any(ops[i].dtype != dtype for i in members):
         return None
+    return members
 
-    # instances, from the outputs backwards; params are the values read from memory
+
+def _instances(trace: Trace, members: set[int], out_ops: list[int], grid: tuple[int, ...], dtype: np.dtype):
+    """Walk from the outputs back to the values read from memory, noting at which (row, column offset) each fused
+    value is read: (instances of each op, the inputs of each instance, the params, the params' instances in
+    column order); None when a read does not fit the grid."""
+    ops = trace.ops
     inst_of_op: dict[int, list[Instance]] = {}
     param_refs: list[Ref] = []
     param_insts: list[Instance] = []
+    edges: dict[Instance, list[Instance]] = {}
     need = [Instance(Ref("op", i), True, 0) for i in out_ops]
     seen: set[Instance] = set()
-    edges: dict[Instance, list[Instance]] = {}
     while need:
         inst = need.pop()
         if inst in seen:
@@ -211,44 +234,43 @@ def plan(trace: Trace) -> Group | None:
         seen.add(inst)
         r = inst.ref
         if r.kind == "op" and r.index in members:
+            ins = _inputs_of(trace, ops[r.index], inst)
+            if ins is None:
+                return None
             inst_of_op.setdefault(r.index, []).append(inst)
-            rec = ops[r.index]
-            zshape = _as2d(rec.shape)
-            if rec.op is M.GetItem:
-                a = _column_slice(rec, _shape(trace, rec.args[0]))
-                if inst.col is None:  # a one-column slice broadcast along the columns: not an offset of j
-                    return None
-                ins = [Instance(rec.args[0], inst.row, inst.col + a)]
-            else:
-                ins = []
-                for ar in rec.args:
-                    ins_ = _broadcast(ar, inst, zshape, _as2d(_shape(trace, ar)))
-                    if ins_ is None:
-                        return None
-                    ins.append(ins_)
             edges[inst] = ins
             need.extend(ins)
-        else:  # read from memory
-            shape = _as2d(_shape(trace, r))
-            if _value(trace, r)[1] != dtype:
-                return None
-            if (inst.row and shape[0] != grid[0]) or (not inst.row and shape[0] != 1):
-                return None
-            if inst.col is None and shape[1] != 1:
-                return None
-            if inst.col is not None and inst.col + grid[1] > shape[1]:
+        else:
+            if not _fits_grid(trace, inst, grid, dtype):
                 return None
             if r not in param_refs:
                 param_refs.append(r)
             param_insts.append(inst)
-    param_shapes = [_as2d(_shape(trace, r)) for r in param_refs]
     # a param's instances in column order, so that the slabs of a chunked input come out side by side
-    param_insts = sorted(param_insts, key=lambda i: (param_refs.index(i.ref),) + _inst_key(i))
-    source, blocks, assembly = _codegen(ops, members, out_ops, param_refs, param_shapes, param_insts, inst_of_op,
-                                        edges, grid[1])
-    fwd, bwd = _compile(source, dtype)
-    return Group(trace, sorted(members), out_ops, param_refs, param_shapes, blocks, assembly, grid, dtype, fwd, bwd,
-                 source)
+    param_insts.sort(key=lambda i: (param_refs.index(i.ref),) + _inst_key(i))
+    return inst_of_op, edges, param_refs, param_insts
+
+
+def _inputs_of(trace: Trace, rec: Any, inst: Instance) -> list[Instance] | None:
+    """The instances an op's instance reads: a column slice shifts the offset; broadcasting pins row or column."""
+    if rec.op is M.GetItem:
+        if inst.col is None:  # a one-column slice broadcast along the columns: not an offset of j
+            return None
+        return [Instance(rec.args[0], inst.row, inst.col + _column_slice(rec, _shape(trace, rec.args[0])))]
+    ins = [_broadcast(a, inst, _as2d(rec.shape), _as2d(_shape(trace, a))) for a in rec.args]
+    return None if any(i is None for i in ins) else ins
+
+
+def _fits_grid(trace: Trace, inst: Instance, grid: tuple[int, ...], dtype: np.dtype) -> bool:
+    """Whether a value read from memory has the dtype and the rows/columns the instance reads."""
+    shape = _as2d(_shape(trace, inst.ref))
+    if _value(trace, inst.ref)[1] != dtype:
+        return False
+    if (inst.row and shape[0] != grid[0]) or (not inst.row and shape[0] != 1):
+        return False
+    if inst.col is None:
+        return shape[1] == 1
+    return inst.col + grid[1] <= shape[1]
 
 
 def _value(trace: Trace, r: Ref) -> tuple[tuple[int, ...], np.dtype]:
@@ -356,9 +378,12 @@ def _variable_names(ops, param_refs, param_insts, order) -> dict[Instance, str]:
     for k, inst in enumerate(order):
         label = ops[inst.ref.index].name
         base = re.sub(r"\W", "_", label) if label else f"v{k}"
-        var[inst] = fresh(base if base.isidentifier() and not base.startswith(("d_", "x", "p", "g", "out", "c"))
-                          else f"v{k}_{base}" if label else base)
+        var[inst] = fresh(base if not label or (base.isidentifier() and not _RESERVED.match(base)) else f"v{k}_{base}")
     return var
+
+
+# names the generated code uses itself: params, outputs, gradients, constants, loads, loop indices, adjoints
+_RESERVED = re.compile(r"^((p|g|out|d|c|x|v)\d+(_\d+)?|R|b|j|np|jit|prange|d_.*|P_.*)$")
 
 
 def _forward_stmts(ops, order, edges, var) -> list[Stmt]:
