@@ -58,6 +58,22 @@ CASES = {
     "norm": (lambda a: a.norm(dim=1), None, (rand((3, 4), 36),)),
     "norm(p=3)": (lambda a: a.norm(p=3), None, (rand((3, 4), 37),)),
     "remainder": (lambda a, b: a % b, None, (rand((3, 4), 38) * 3, rand((4,), 39, "away"))),
+    # 0-d and empty shapes, where torch allows them
+    "sort(empty)": (lambda a: a.sort(dim=0).values, None, (np.zeros((0, 3)),)),
+    "sort(0-d)": (lambda a: a.sort().values * 2, None, (np.array(1.5),)),
+    "topk(0-d)": (lambda a: a.topk(1).values, None, (np.array(-0.5),)),
+    "cumsum(empty)": (lambda a: a.cumsum(0), None, (np.zeros((0, 3)),)),
+    "cumprod(empty)": (lambda a: a.cumprod(1), None, (np.zeros((2, 0)),)),
+    "prod(0-d)": (lambda a: a.prod(), None, (np.array(-1.5),)),
+    "gather(empty index)": (lambda a, i: a.gather(1, i), None, (rand((2, 3), 42), np.zeros((2, 0), np.int64))),
+    "gather(0-d)": (lambda a, i: a.gather(0, i), None, (np.array(2.5), np.array(0))),
+    "scatter_add(0-d)": (lambda a, s, i: a.scatter_add(0, i, s), None, (np.array(2.5), np.array(0.5), np.array(0))),
+    "masked_fill(0-d)": (lambda a, m: a.masked_fill(m, 0.0), None, (np.array(2.5), np.array(True))),
+    "roll(empty)": (lambda a: a.roll(1, 0), None, (np.zeros((0, 2)),)),
+    "flip(empty)": (lambda a: a.flip(1), None, (np.zeros((2, 0)),)),
+    "repeat(0-d)": (lambda a: a.repeat(3), None, (np.array(1.5),)),
+    "tril(empty)": (lambda a: a.tril(), None, (np.zeros((0, 3)),)),
+    "max(dim, empty rows)": (lambda a: a.max(dim=1).values, None, (np.zeros((0, 3)),)),
 }
 
 
@@ -280,3 +296,65 @@ def test_scatter_uses_the_part_of_a_larger_src_the_index_covers():
         theirs = getattr(torch.tensor(x), op)(0, torch.tensor(i), torch.tensor(src))
         np.testing.assert_allclose(ours.data, theirs.numpy())
         check_grad(lambda a, s, op=op: getattr(a, op)(0, Tensor(i), s), x, src)
+
+
+# ----- nn.functional: one_hot, normalize, cross_entropy with class probabilities ---------------------------------
+
+
+def test_one_hot_matches_torch():
+    for t, n in ((np.array([0, 2, 1]), -1), (np.array([[1], [3]]), 5), (np.array(2), 4), (np.zeros(0, np.int64), 3)):
+        ours, theirs = tl.nn.functional.one_hot(Tensor(t), n), torch.nn.functional.one_hot(torch.tensor(t), n)
+        assert ours.dtype == np.int64 and ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    with pytest.raises(ValueError, match=r"one_hot: class index 3 is outside 0..2 \(num_classes=3\)"):
+        tl.nn.functional.one_hot(Tensor([0, 3]), 3)
+    with pytest.raises(TypeError, match="one_hot: expected a tensor of integer class indices, got float32"):
+        tl.nn.functional.one_hot(Tensor([0.0]))
+    with pytest.raises(ValueError, match="one_hot: cannot infer the number of classes from an empty tensor"):
+        tl.nn.functional.one_hot(Tensor(np.zeros(0, np.int64)))
+
+
+@pytest.mark.parametrize("kw,shape", [({}, (3, 4)), ({"dim": 0}, (3, 4)), ({"p": 1.0, "dim": -1}, (2, 3, 4)),
+                                      ({"dim": 0}, (5,))])
+def test_normalize_matches_torch(kw, shape):
+    def fn(a):
+        return (tl.nn.functional if isinstance(a, Tensor) else torch.nn.functional).normalize(a, **kw)
+
+    x = rand(shape, 50, "away")
+    check_op(fn, x)
+    check_grad(fn, x)
+
+
+def test_normalize_and_norm_of_a_zero_vector_stay_finite_as_torch():
+    x = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]])
+    check_op(lambda a: (tl.nn.functional if isinstance(a, Tensor) else torch.nn.functional).normalize(a), x)
+    check_op(lambda a: a.norm(dim=1), x)
+
+
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.2},
+                                {"weight": "w"}, {"weight": "w", "label_smoothing": 0.1, "reduction": "mean"}])
+@pytest.mark.parametrize("shape", [(4, 3), (3,), (2, 3, 5)])
+def test_cross_entropy_with_class_probabilities_matches_torch(kw, shape):
+    c = shape[1] if len(shape) > 1 else shape[0]
+    w = rand((c,), 51, "pos")
+    probs = np.exp(rand(shape, 52))
+    probs /= probs.sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
+
+    def fn(a, y):
+        lib = tl if isinstance(a, Tensor) else torch
+        args = {k: (lib.tensor(w) if v == "w" else v) for k, v in kw.items()}
+        return lib.nn.functional.cross_entropy(a, y, **args)
+
+    check_op(fn, rand(shape, 53), probs)  # gradients of the logits and of the target
+    check_grad(fn, rand(shape, 53), probs)
+
+
+def test_cross_entropy_probability_target_errors():
+    x = Tensor(rand((4, 3), 0))
+    with pytest.raises(ValueError, match=r"cross_entropy: a floating target holds class probabilities and must "
+                                         r"have the input's shape \(4, 3\), got \(4,\)"):
+        tl.nn.functional.cross_entropy(x, Tensor(np.zeros(4)))
+    with pytest.raises(ValueError, match="cross_entropy: ignore_index is not supported with class-probability"):
+        tl.nn.functional.cross_entropy(x, Tensor(np.full((4, 3), 1 / 3)), ignore_index=0)
+    loss = tl.nn.CrossEntropyLoss()(x, Tensor(np.full((4, 3), 1 / 3, np.float32)))  # the module passes it on
+    assert loss.shape == () and np.isfinite(loss.item())

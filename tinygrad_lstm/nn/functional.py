@@ -22,9 +22,9 @@ from ..tensor import Tensor, where
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu", "l1_loss",
-    "layer_norm", "leaky_relu", "log1p", "log_softmax", "logsigmoid", "mse_loss", "nll_loss", "relu", "sigmoid",
-    "silu", "softmax", "softplus", "tanh", "celu", "elu", "hardsigmoid", "hardswish", "hardtanh", "mish", "relu6",
-    "selu", "softmin", "softsign",
+    "layer_norm", "leaky_relu", "log1p", "log_softmax", "logsigmoid", "mse_loss", "nll_loss", "normalize",
+    "one_hot", "relu", "sigmoid", "silu", "softmax", "softplus", "tanh", "celu", "elu", "hardsigmoid", "hardswish",
+    "hardtanh", "mish", "relu6", "selu", "softmin", "softsign",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -306,6 +306,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
 
     where smooth is reduced like nll (for "mean": divided by the same Σ w[yₙ] over non-ignored n).
     Shapes: input (N, C) with target (N,); (N, C, d₁, ...) with target (N, d₁, ...); unbatched (C,) with ().
+
+    A floating target of the input's shape holds class probabilities instead (see `_soft_cross_entropy`).
     """
     name = "cross_entropy"
     if not (isinstance(label_smoothing, numbers.Real) and 0.0 <= label_smoothing <= 1.0):
@@ -315,6 +317,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     if x.ndim == 0:
         raise ValueError(f"{name}: input must have a class axis: (C,), (N, C) or (N, C, d1, ...), "
                          "got a scalar")
+    if np.asarray(target.data if isinstance(target, Tensor) else target).dtype.kind == "f":
+        return _soft_cross_entropy(x, target, weight, ignore_index, reduction, float(label_smoothing), cdim)
     logp, t, w, keep = _class_problem(x.log_softmax(cdim), target, weight, ignore_index, name)
     picked = _pick(logp, t)
     nll = -(picked * w) if w is not None else -where(keep, picked, 0.0)
@@ -332,6 +336,56 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     eps = float(label_smoothing)
     return ((1 - eps) * _class_reduce(nll, w, keep, reduction, name)
             + (eps / n_classes) * _class_reduce(smooth, w, keep, reduction, name))
+
+
+def _soft_cross_entropy(x: Tensor, target: Any, weight: Any, ignore_index: int, reduction: str, eps: float,
+                        cdim: int) -> Tensor:
+    """Cross entropy against class probabilities y (a floating target of the input's shape), as torch:
+
+        ℓₙ = -Σ_c w[c] ỹ[n, c] log_softmax(x)[n, c],    ỹ = (1 - ε)·y + ε/C   (label smoothing ε)
+
+    "mean" divides by the number of rows (N, or N·d₁·…), whatever the weights. Gradients reach x and, if it
+    requires them, the target (dℓ/dy = -w·log_softmax(x))."""
+    name = "cross_entropy"
+    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if y.shape != x.shape:
+        raise ValueError(f"{name}: a floating target holds class probabilities and must have the input's shape "
+                         f"{x.shape}, got {y.shape} (for class indices pass an integer target)")
+    if ignore_index != -100:
+        raise ValueError(f"{name}: ignore_index is not supported with class-probability targets (a floating target)")
+    if y.dtype != x.dtype and not y.requires_grad:
+        y = Tensor(y.data.astype(x.dtype))
+    n_classes = x.shape[cdim]
+    if eps:
+        y = y * (1 - eps) + eps / n_classes
+    logp = x.log_softmax(cdim)
+    if weight is not None:
+        shape = [1] * x.ndim
+        shape[cdim] = n_classes
+        logp = logp * _weight_array(weight, n_classes, x.dtype, name).reshape(shape)
+    return _reduce(-(y * logp).sum(axis=cdim), reduction, name)
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Class indices (any shape) as one-hot rows: shape + (num_classes,), int64, as torch. num_classes=-1
+    takes the largest index + 1."""
+    t = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected a tensor of integer class indices, got {t.dtype}")
+    if num_classes == -1:
+        if t.size == 0:
+            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor; pass num_classes")
+        num_classes = int(t.max()) + 1
+    if t.size and (t.min() < 0 or t.max() >= num_classes):
+        bad = int(t.min() if t.min() < 0 else t.max())
+        raise ValueError(f"one_hot: class index {bad} is outside 0..{num_classes - 1} (num_classes={num_classes})")
+    return Tensor((t[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
+    """x / max(‖x‖ₚ, eps) along `dim`: unit vectors (an all-zero vector stays zero, as torch)."""
+    x = _input(input, "normalize")
+    return x / x.norm(p, dim=dim, keepdim=True).clamp(min=eps)
 
 
 # ----------------------------------------------------------------------------------------------------------
