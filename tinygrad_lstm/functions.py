@@ -91,6 +91,12 @@ floor_divide = _method("__floordiv__")
 remainder = _method("__mod__")
 
 
+def equal(input: Any, other: Any) -> bool:  # noqa: A002
+    """True if both have the same shape and the same elements (torch.equal)."""
+    a, b = _as_tensor(input), _as_tensor(other)
+    return a.shape == b.shape and bool((a.data == b.data).all())
+
+
 def torch_where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
     """``where(cond, x, y)``: x where cond holds, else y (differentiable in x and y). ``where(cond)``: the
     indices where cond holds, one int64 tensor per dim (``nonzero(as_tuple=True)``)."""
