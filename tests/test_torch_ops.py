@@ -351,8 +351,9 @@ def test_cross_entropy_with_class_probabilities_matches_torch(kw, shape):
 
 def test_cross_entropy_probability_target_errors():
     x = Tensor(rand((4, 3), 0))
-    with pytest.raises(ValueError, match=r"cross_entropy: a floating target holds class probabilities and must "
-                                         r"have the input's shape \(4, 3\), got \(4,\)"):
+    with pytest.raises(TypeError, match=r"cross_entropy: target must hold integer class indices, got float64 \(for "
+                                        r"class probabilities, cross_entropy takes a floating target of the input's "
+                                        r"shape \(4, 3\); for indices use target.long\(\)\)"):
         tl.nn.functional.cross_entropy(x, Tensor(np.zeros(4)))
     with pytest.raises(ValueError, match="cross_entropy: ignore_index is not supported with class-probability"):
         tl.nn.functional.cross_entropy(x, Tensor(np.full((4, 3), 1 / 3)), ignore_index=0)

@@ -317,7 +317,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     if x.ndim == 0:
         raise ValueError(f"{name}: input must have a class axis: (C,), (N, C) or (N, C, d1, ...), "
                          "got a scalar")
-    if np.asarray(target.data if isinstance(target, Tensor) else target).dtype.kind == "f":
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind == "f" and t.shape == x.shape:
         return _soft_cross_entropy(x, target, weight, ignore_index, reduction, float(label_smoothing), cdim)
     logp, t, w, keep = _class_problem(x.log_softmax(cdim), target, weight, ignore_index, name)
     picked = _pick(logp, t)
@@ -348,9 +349,6 @@ def _soft_cross_entropy(x: Tensor, target: Any, weight: Any, ignore_index: int, 
     requires them, the target (dℓ/dy = -w·log_softmax(x))."""
     name = "cross_entropy"
     y = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
-    if y.shape != x.shape:
-        raise ValueError(f"{name}: a floating target holds class probabilities and must have the input's shape "
-                         f"{x.shape}, got {y.shape} (for class indices pass an integer target)")
     if ignore_index != -100:
         raise ValueError(f"{name}: ignore_index is not supported with class-probability targets (a floating target)")
     if y.dtype != x.dtype and not y.requires_grad:
@@ -473,9 +471,8 @@ def _class_problem(input: Any, target: Any, weight: Any, ignore_index: int, name
     expected = x.shape[:cdim] + x.shape[cdim + 1:]
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if t.dtype.kind not in "iu":
-        hint = (f" (for class probabilities of shape {x.shape}, use "
-                f"-(target * log_softmax(input, dim={cdim})).sum(dim={cdim}).mean())"
-                if t.dtype.kind == "f" else "")
+        hint = ((f" (for class probabilities, cross_entropy takes a floating target of the input's shape "
+                 f"{x.shape}; for indices use target.long())") if t.dtype.kind == "f" else "")
         raise TypeError(f"{name}: target must hold integer class indices, got {t.dtype}{hint}")
     if t.shape != expected:
         raise ValueError(f"{name}: target of shape {t.shape} does not match input of shape {x.shape}; "
