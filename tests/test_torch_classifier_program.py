@@ -16,6 +16,7 @@ OURS = {
     r"^import torch$": "import tinygrad_lstm as torch",
     r"^from torch import nn$": "from tinygrad_lstm import nn",
     r"^import torch\.nn\.functional as F$": "import tinygrad_lstm.nn.functional as F",
+    r"^from torch\.utils\.data import": "from tinygrad_lstm.utils.data import",
 }
 
 
