@@ -2,7 +2,28 @@
 init, clipping and packed sequences (`nn.utils.rnn`)."""
 
 from . import functional, init, utils
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from .cells import GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, RNNCellBase
 from .container import ModuleList, Sequential
 from .flatten import Flatten, Identity
@@ -13,8 +34,10 @@ from .normalization import LayerNorm
 from .recurrent import GRU, LSTM, RNN, RNNBase
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "GELU", "GRU", "GRUCell",
-    "Identity", "L1Loss", "LSTM", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
-    "ModuleList", "NLLLoss", "Parameter", "PeepholeLSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase", "ReLU",
-    "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "StateDictError", "Tanh", "functional", "init", "utils",
+    "BCELoss", "BCEWithLogitsLoss", "CELU", "CrossEntropyLoss", "Dropout", "ELU", "Embedding", "Flatten",
+    "functional", "GELU", "GRU", "GRUCell", "Hardsigmoid", "Hardswish", "Hardtanh", "Identity", "init", "L1Loss",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "LSTM", "LSTMCell", "Mish", "Module",
+    "ModuleList", "MSELoss", "NLLLoss", "Parameter", "PeepholeLSTMCell", "ReLU", "ReLU6", "RNN", "RNNBase", "RNNCell",
+    "RNNCellBase", "SELU", "Sequential", "Sigmoid", "SiLU", "Softmax", "Softmin", "Softplus", "Softsign",
+    "StateDictError", "Tanh", "utils",
 ]

@@ -95,6 +95,96 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
+class ELU(_Inplace):
+    """x where x > 0, else α(eˣ - 1)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, x: Any) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """max(0, x) + min(0, α(e^(x/α) - 1))."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.celu(x, self.alpha)
+
+
+class SELU(_Inplace):
+    """λ·elu(x, α) with the self-normalizing constants λ ≈ 1.0507, α ≈ 1.6733."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.selu(x)
+
+
+class Hardtanh(_Inplace):
+    """x clipped to [min_val, max_val]."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x: Any) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(_Inplace):
+    """min(max(x, 0), 6)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.relu6(x)
+
+
+class Mish(_Inplace):
+    """x · tanh(softplus(x))."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.mish(x)
+
+
+class Hardsigmoid(Module):
+    """relu6(x + 3) / 6. (torch's `inplace` is accepted and, as in torch's printed form, not shown.)"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Any) -> Tensor:
+        return F.hardsigmoid(x)
+
+
+class Hardswish(Hardsigmoid):
+    """x · relu6(x + 3) / 6."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.hardswish(x)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.softsign(x)
+
+
+class LogSigmoid(Module):
+    """ln σ(x), finite for any x."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.logsigmoid(x)
+
+
 class _AlongDim(Module):
     """A normalization along one axis. torch lets `dim` default to a guess by the input's rank (deprecated
     there, with a warning); here, as in `functional.softmax`, a missing dim is an error that says what to give."""
@@ -122,6 +212,13 @@ class Softmax(_AlongDim):
         return F.softmax(x, self._checked_dim(x))
 
 
+class Softmin(_AlongDim):
+    """softmax(-x) along `dim`."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.softmin(x, self._checked_dim(x))
+
+
 class LogSoftmax(_AlongDim):
     """xᵢ - log Σⱼ e^xⱼ along `dim`."""
 
@@ -129,4 +226,7 @@ class LogSoftmax(_AlongDim):
         return F.log_softmax(x, self._checked_dim(x))
 
 
-__all__ = ["GELU", "LeakyReLU", "LogSoftmax", "ReLU", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh"]
+__all__ = [
+    "CELU", "ELU", "GELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax",
+    "Mish", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh",
+]
