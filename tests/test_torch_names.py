@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import check_grad, check_op, rand
 
 import tinygrad_lstm as tl
 from tinygrad_lstm import Tensor, nn
@@ -139,3 +140,53 @@ def test_module_level_functions_call_the_methods():
     assert values.tolist() == [4.0, 5.0] and indices.tolist() == [1, 2]
     assert tl.numel(x) == 6 and tl.cumsum(x, 1).tolist()[0] == [1.0, 5.0, 7.0]
     assert tl.flatten(x).shape == (6,) and tl.exp(tl.zeros(2)).tolist() == [1.0, 1.0]
+
+
+def test_operator_methods_and_shape_helpers_match_torch():
+    a, b = np.array([[1.0, -2.0, 3.0], [0.5, 2.0, -1.0]]), np.array([[1.0, 2.0, 3.0], [0.5, -2.0, 4.0]])
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    for op in ("eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "pow"):
+        other = np.abs(b) if op == "pow" else b
+        _same(getattr(Tensor(a if op != "pow" else np.abs(a)), op)(Tensor(other)),
+              getattr(torch.tensor(a if op != "pow" else np.abs(a)), op)(torch.tensor(other)))
+    _same(Tensor(a).add(Tensor(b), alpha=2), ta.add(tb, alpha=2))
+    _same(Tensor(a).sub(Tensor(b), alpha=0.5), ta.sub(tb, alpha=0.5))
+    _same(Tensor(a).neg(), ta.neg())
+    _same(tl.eq(Tensor(a), 1.0), torch.eq(ta, 1.0))
+    pred, target = Tensor([[2], [1], [0]]), Tensor([2, 0, 0])  # the MNIST example's accuracy count
+    assert pred.eq(target.view_as(pred)).sum().item() == 2
+    ints = np.array([7, -7, 6, -6])
+    for mode in ("floor", "trunc"):
+        _same(Tensor(ints).div(2, rounding_mode=mode), torch.tensor(ints).div(2, rounding_mode=mode))
+        _same(Tensor(a).div(Tensor(b), rounding_mode=mode), ta.div(tb, rounding_mode=mode))
+    _same(Tensor(a).t(), ta.t())
+    _same(Tensor(a[0]).t(), ta[0].t())
+    _same(Tensor(a).mm(Tensor(b).t()), ta.mm(tb.t()))
+    x3, y3 = np.ones((2, 3, 4)), np.ones((2, 4, 5))
+    _same(tl.bmm(Tensor(x3), Tensor(y3)), torch.bmm(torch.tensor(x3), torch.tensor(y3)))
+    _same(Tensor(a).index_select(1, Tensor([2, 0, 2])), ta.index_select(1, torch.tensor([2, 0, 2])))
+    _same(Tensor(a[0]).expand_as(Tensor(a)), ta[0].expand_as(ta))
+    _same(Tensor(a).reshape_as(Tensor(a.T)), ta.reshape_as(ta.t()))
+    _same(Tensor([1, 2]).type_as(Tensor(a)), torch.tensor([1, 2]).type_as(ta))
+    _same(Tensor(a).new_zeros(2, 1), ta.new_zeros(2, 1))
+    _same(Tensor(a).new_full((2,), 7.0), ta.new_full((2,), 7.0))
+    _same(Tensor(a).new_tensor([1, 2]), ta.new_tensor([1, 2]))
+    _same(tl.LongTensor([1, 2]), torch.LongTensor([1, 2]))
+    _same(tl.FloatTensor([[1, 2]]), torch.FloatTensor([[1, 2]]))
+    assert tl.FloatTensor(2, 3).shape == (2, 3) and tl.is_tensor(Tensor(1.0)) and not tl.is_tensor(1.0)
+    with pytest.raises(ValueError, match=r"mm: both operands must be 2-D, got shapes \(2, 3\) and \(3,\)"):
+        Tensor(a).mm(Tensor(b[0]))
+    with pytest.raises(ValueError, match=r"bmm: operands must be 3-D with the same batch size"):
+        Tensor(x3).bmm(Tensor(np.ones((3, 4, 5))))
+    with pytest.raises(ValueError, match="t: expects a tensor with at most 2 dims"):
+        Tensor(x3).t()
+    with pytest.raises(ValueError, match="div: rounding_mode must be None, 'floor' or 'trunc'"):
+        Tensor(a).div(2.0, rounding_mode="round")
+    with pytest.raises(ZeroDivisionError, match="div: integer division by zero"):
+        Tensor(ints).div(0, rounding_mode="trunc")
+
+
+def test_index_select_gradient_matches_torch():
+    x, i = rand((3, 4), 0), np.array([3, 0, 3])
+    check_op(lambda a, j: a.index_select(1, j), x, i)
+    check_grad(lambda a, j: a.index_select(1, j), x, i)

@@ -241,6 +241,28 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, 
     return _new(np.eye(n, m, dtype=dtype or DEFAULT_FLOAT), requires_grad)
 
 
+# ----- the legacy typed constructors: torch.FloatTensor([1, 2]), torch.LongTensor(labels) -----------------------
+
+
+def _typed(dt: np.dtype, name: str) -> Any:
+    def make(*data: Any) -> Tensor:
+        """A tensor of this type from data (``LongTensor([1, 2])``), or zeros of a shape (``FloatTensor(2, 3)``;
+        torch leaves those uninitialised)."""
+        if len(data) == 1 and not isinstance(data[0], numbers.Integral):
+            return tensor(data[0], dtype=dt)
+        return Tensor(np.zeros(_shape(data, name), dtype=dt))
+
+    make.__name__ = make.__qualname__ = name
+    return make
+
+
+FloatTensor = _typed(float32, "FloatTensor")
+DoubleTensor = _typed(float64, "DoubleTensor")
+LongTensor = _typed(int64, "LongTensor")
+IntTensor = _typed(int32, "IntTensor")
+BoolTensor = _typed(bool_, "BoolTensor")
+
+
 # ----- *_like: the shape (and, unless given, the dtype) of another tensor ---------------------------------------
 
 

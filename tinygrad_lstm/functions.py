@@ -87,6 +87,9 @@ isinf = _method("isinf")
 isfinite = _method("isfinite")
 isclose = _method("isclose")
 allclose = _method("allclose")
+eq, ne, lt, le, gt, ge = (_method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+add, sub, mul, div, pow, neg = (_method(n) for n in ("add", "sub", "mul", "div", "pow", "neg"))  # noqa: A001
+mm, bmm, t, index_select = (_method(n) for n in ("mm", "bmm", "t", "index_select"))
 floor_divide = _method("__floordiv__")
 remainder = _method("__mod__")
 
@@ -95,6 +98,10 @@ def equal(input: Any, other: Any) -> bool:  # noqa: A002
     """True if both have the same shape and the same elements (torch.equal)."""
     a, b = _as_tensor(input), _as_tensor(other)
     return a.shape == b.shape and bool((a.data == b.data).all())
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
 
 
 def torch_where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002

@@ -71,6 +71,14 @@ def floor_divide(a: Any, b: Any) -> Tensor:
         return Tensor(np.floor_divide(a.data, b.data))
 
 
+def trunc_divide(a: Any, b: Any) -> Tensor:
+    """a / b rounded toward zero (torch's ``div(rounding_mode="trunc")``); no gradient, as `floor_divide`."""
+    a, b = _operands(a, b, "div")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.trunc(np.true_divide(a.data, b.data))
+    return Tensor(q.astype(np.result_type(a.data, b.data), copy=False))
+
+
 def remainder(a: Any, b: Any) -> Tensor:
     """a - b·⌊a / b⌋ elementwise (the sign of b, as torch's ``%``).  d/da = 1, d/db = -⌊a / b⌋ (float tensors)."""
     a, b = _operands(a, b, "remainder")

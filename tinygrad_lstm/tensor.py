@@ -915,6 +915,106 @@ class Tensor:
     def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
         return _api.predicates.allclose(self, other, rtol, atol, equal_nan)
 
+    # method spellings of operators and shape helpers torch code uses (`pred.eq(y).sum()`, `x.t()`, `a.bmm(b)`)
+    def eq(self, other: Any) -> Tensor:
+        return self == other
+
+    def ne(self, other: Any) -> Tensor:
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        return self >= other
+
+    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self + alpha·other"""
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self - alpha·other"""
+        return self - (other * alpha if alpha != 1 else other)
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; rounding_mode "floor" is ``//``, "trunc" rounds toward zero (neither has a gradient)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":
+            return _api.predicates.trunc_divide(self, other)
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self ** exponent
+
+    def neg(self) -> Tensor:
+        return -self
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is), as torch's ``t()``."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with at most 2 dims, got shape {self.shape} (use transpose(a, b))")
+        return self.transpose() if self.ndim == 2 else self
+
+    def mm(self, other: Any) -> Tensor:
+        """Matrix product of two 2-D tensors."""
+        other = self._lift(other)
+        if self.ndim != 2 or other.ndim != 2:
+            raise ValueError(f"mm: both operands must be 2-D, got shapes {self.shape} and {other.shape}")
+        return self.matmul(other)
+
+    def bmm(self, other: Any) -> Tensor:
+        """Batched matrix product of (b, n, m) and (b, m, p) tensors."""
+        other = self._lift(other)
+        if self.ndim != 3 or other.ndim != 3 or self.shape[0] != other.shape[0]:
+            raise ValueError(f"bmm: operands must be 3-D with the same batch size, got shapes {self.shape} and "
+                             f"{other.shape}")
+        return self.matmul(other)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The entries at `index` (1-D integers) along `dim`; repeated entries' gradients add up."""
+        d = _one_axis(self, "index_select", dim)
+        idx = np.asarray(index.data if isinstance(index, Tensor) else index)
+        if idx.ndim > 1 or idx.dtype.kind not in "iu":
+            raise ValueError(f"index_select: index must be a 1-D integer tensor, got {idx.dtype} of shape {idx.shape}")
+        return self[(slice(None),) * d + (idx.reshape(-1),)] if self.ndim else self[idx.reshape(-1)].reshape(())
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.astype(other.dtype)
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A new tensor from `data`, of this tensor's dtype unless told."""
+        return Tensor(np.array(_api.predicates._data(data), dtype=dtype or self.dtype), requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return Tensor(np.zeros(Tensor._shape(size), dtype=dtype or self.dtype), requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return Tensor(np.ones(Tensor._shape(size), dtype=dtype or self.dtype), requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return Tensor(np.full(Tensor._shape((size,)), fill_value, dtype=dtype or self.dtype),
+                      requires_grad=requires_grad)
+
     def __floordiv__(self, other: Any) -> Tensor:
         return _api.predicates.floor_divide(self, other)
 
