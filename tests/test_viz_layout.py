@@ -22,7 +22,7 @@ def step_boxes(svg: str) -> dict[int, tuple[float, float, float, float]]:
         if g.get("class") != "cluster":
             continue
         label = "".join(t.text or "" for t in g.iter(SVG + "text"))
-        m = re.match(r"t=(\d+)", label)
+        m = re.match(r"t=(\d+)", label.strip(" \xa0"))
         shape = g.find(SVG + "path")
         shape = shape if shape is not None else g.find(SVG + "polygon")
         nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", shape.get("d") or shape.get("points"))]

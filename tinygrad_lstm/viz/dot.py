@@ -18,6 +18,7 @@ from . import equations, style
 from .grads import GradTrace, LeafGrads, last_trace
 from .graph import Cluster, Edge, Graph, Node, build
 from .layout import TimeLayout, node_paths, plan, step_prefix
+from .text import Picture, fit
 from .unfuse import unfuse
 
 # Above this many nodes (and with collapse=None) module calls are collapsed. graphviz-pure took ~1.4 s for 2,600
@@ -28,7 +29,7 @@ VIEWS = ("ops", "equations")
 
 def _quote(v: Any) -> str:
     if isinstance(v, style.Html):
-        return str(v)
+        return fit(str(v))
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -242,7 +243,7 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
     # the legend is the graph's own label, outside the layout: as a node it would widen a whole rank
     legend = style.legend_label(kinds, scale, params_hidden=not show_params and view == "ops")
     body.insert(0, "\t" + f"graph {_attrs(label=legend, labelloc='t', labeljust='l', fontsize=11)}")
-    return graphviz.Digraph(
+    return Picture(
         "tinygrad_lstm",
         graph_attr={"rankdir": rankdir, "fontname": style.FONT, "bgcolor": "white", "nodesep": "0.25",
                     "ranksep": "0.35", "newrank": "true"},
@@ -287,7 +288,8 @@ def draw(root: Tensor | Sequence[Tensor], *, show_values: bool = False, show_gra
          group: str | None = "module", collapse: Iterable[str] | None = None, rankdir: str | None = None,
          max_nodes: int | None = MAX_NODES, show_params: bool = True, view: str = "ops") -> graphviz.Digraph:
     """`to_dot`'s graph as a `graphviz.Digraph` (shows inline in Jupyter; `.render()`/`.pipe()` use the
-    renderer `render` finds: `dot`, else `graphviz-pure`)."""
+    renderer `render` finds: `dot`, else `graphviz-pure`). It renders quietly: the renderer's warnings about
+    character widths, which text.py makes up for, never reach stderr (an error is still raised with them)."""
     from .renderer import configure_graphviz
 
     configure_graphviz()

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .dot import to_dot
+from .text import finish_svg, for_format
 
 FORMATS = ("svg", "png")
 BINARIES = ("dot", "graphviz-pure")
@@ -95,12 +96,14 @@ def render_source(source: str, path: str | os.PathLike, format: str | None = Non
         _write_atomic(dot_file, source.encode())
     if binary is None:
         raise RendererNotFoundError(str(dot_file))
-    proc = subprocess.run([binary, f"-T{fmt}", *FORMAT_ARGS[fmt]], input=source.encode(), capture_output=True,
-                          timeout=timeout)
+    # stderr is kept, shown only on failure: graphviz-pure warns about every character beyond ASCII, whose width
+    # text.py has made up for
+    proc = subprocess.run([binary, f"-T{fmt}", *FORMAT_ARGS[fmt]], input=for_format(source, fmt).encode(),
+                          capture_output=True, timeout=timeout)
     if proc.returncode != 0 or not proc.stdout:
         raise RuntimeError(f"viz.render: {binary} failed (exit {proc.returncode}): "
                            f"{proc.stderr.decode(errors='replace').strip()[:2000]}")
-    _write_atomic(out, proc.stdout)
+    _write_atomic(out, finish_svg(proc.stdout.decode()).encode() if fmt == "svg" else proc.stdout)
     return str(out)
 
 

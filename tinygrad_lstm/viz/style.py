@@ -1,6 +1,7 @@
 """How things look: colours per kind of node, HTML-like labels, the gradient colour scale, the legend.
 
-Only glyphs that the fonts of both renderers (Graphviz and graphviz-pure) draw are used: no ⊙ or ∇.
+Only glyphs that the fonts of both renderers (Graphviz and graphviz-pure) draw are used: no ⊙ or ∇. Their
+widths beyond ASCII are made up for in text.py.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from ..autograd import ScopeEntry
+from .text import LAYOUT_FONT, pad_cell
 
-FONT = "Helvetica"
+FONT = LAYOUT_FONT  # the font the layout is measured in (see text.py)
 
 
 class Html(str):
@@ -195,14 +197,14 @@ def legend_label(kinds: list[str], scale: GradScale | None, params_hidden: bool 
     items: list[tuple[str | None, str]] = []  # (swatch cell or None, text)
     for k in kinds:
         fill, border, _, _, text = KINDS[k]
-        items.append((_swatch(fill, border, 14), escape(text)))
+        items.append((_swatch(fill, border, 14), pad_cell(escape(text))))
     if params_hidden:
         items.append((None, "<i>parameters not shown</i>"))
     parts = [("<b>Legend</b>", items)]
     if scale is not None:
         grads = [(_swatch(scale.colour(v), None, 8), fmt_num(v)) for v in reversed(scale.ticks())]
         grads.append((_swatch(NO_GRAD_COLOUR, None, 2), "dashed: none recorded"))
-        parts.append(("<b>‖grad‖ along edges</b>", grads))
+        parts.append((pad_cell("<b>‖grad‖ along edges</b>"), grads))
     width = max(2 * len(part) for _, part in parts)  # one grid: pad the shorter row at its end
     rows = []
     for title, part in parts:
