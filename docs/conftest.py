@@ -1,7 +1,8 @@
 """Run every ```python block of docs/*.md as a test (Sybil): blocks of one file share a namespace, in order.
 
 A block can be skipped with an HTML comment before it: ``<!-- skip: next -->``. Each file starts from the same
-state: seeded generator, gradients recorded, the backend it found (restored afterwards: a block may switch).
+state: seeded generator, gradients recorded, the backend it found (restored afterwards: a block may switch),
+subnormals kept (turned back on afterwards if a page flushed them).
 """
 
 from sybil import Sybil
@@ -17,9 +18,12 @@ def _setup(namespace: dict) -> None:
 
 
 def _teardown(namespace: dict) -> None:
-    from tinygrad_lstm import set_backend
+    from tinygrad_lstm import set_backend, set_flush_denormal
+    from tinygrad_lstm.kernels import denormal
 
     set_backend(namespace["_doc_backend"])
+    if denormal.get_requested():  # a page that failed half-way must not leave subnormals flushed
+        set_flush_denormal(False)
 
 
 pytest_collect_file = Sybil(

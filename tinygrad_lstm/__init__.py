@@ -159,6 +159,7 @@ from .functions import (
 from .functions import torch_where as where
 from .gradcheck import GradcheckError, gradcheck
 from .kernels import backend, get_backend, set_backend
+from .kernels.denormal import get_flush_denormal, set_flush_denormal
 from .random import manual_seed
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, concat, maximum, minimum, stack
@@ -194,4 +195,6 @@ __all__ = [
     # torch spellings of operators and typed constructors
     "BoolTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor", "add", "sub", "mul", "div", "pow", "neg",
     "eq", "ne", "lt", "le", "gt", "ge", "mm", "bmm", "t", "index_select", "is_tensor",
+    # subnormal floats (kernels/denormal.py)
+    "get_flush_denormal", "set_flush_denormal",
 ]
