@@ -17,7 +17,7 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .numba_backend import _jit
+from .jitcache import jit
 
 FTZ, DAZ = 1 << 15, 1 << 6  # flush subnormal results to zero; read subnormal inputs as zero
 _BOTH = np.uint32(FTZ | DAZ)
@@ -55,13 +55,13 @@ def _ldmxcsr(typingctx, value):
     return types.void(types.uint32), codegen
 
 
-@_jit
+@jit
 def read() -> int:
     """The calling thread's MXCSR."""
     return _stmxcsr()
 
 
-@_jit
+@jit
 def switch(on):
     """Set (on=True) or clear FTZ and DAZ on the calling thread, keeping the other bits; returns the new MXCSR."""
     v = _stmxcsr()
@@ -69,7 +69,7 @@ def switch(on):
     return _stmxcsr()
 
 
-@_jit(parallel=True)
+@jit(parallel=True)
 def switch_everywhere(mode, chunks):
     """mode 1/0: switch FTZ and DAZ on/off, -1: only read, in each of `chunks` parallel chunks.
     Row k of the result: (numba thread id that ran chunk k, its MXCSR afterwards)."""
