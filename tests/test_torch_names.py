@@ -190,3 +190,20 @@ def test_index_select_gradient_matches_torch():
     x, i = rand((3, 4), 0), np.array([3, 0, 3])
     check_op(lambda a, j: a.index_select(1, j), x, i)
     check_grad(lambda a, j: a.index_select(1, j), x, i)
+
+
+def test_tensor_of_tensors_and_legacy_type_names():
+    _same(tl.tensor([Tensor(1.5), Tensor(2.5)]), torch.tensor([torch.tensor(1.5), torch.tensor(2.5)]))
+    _same(tl.tensor([[Tensor(1)], [Tensor(2)]]), torch.tensor([[torch.tensor(1)], [torch.tensor(2)]]))
+    x = Tensor([1.5, 2.5])
+    _same(x.type(tl.LongTensor), torch.tensor([1.5, 2.5]).type(torch.LongTensor))
+    assert x.type(tl.DoubleTensor).dtype == np.float64
+
+
+def test_from_numpy_shares_memory():
+    a = np.arange(6.0).reshape(2, 3)
+    t = tl.from_numpy(a)
+    a[0, 0] = 9.0
+    assert t.data[0, 0] == 9.0 and t.dtype == np.float64 and tl.from_numpy(np.zeros((0, 2))).shape == (0, 2)
+    with pytest.raises(TypeError, match="from_numpy: expected an np.ndarray, got list"):
+        tl.from_numpy([1.0])

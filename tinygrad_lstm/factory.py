@@ -122,9 +122,17 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new tensor holding a copy of `data` (nested lists, scalars, ndarrays, tensors), as ``torch.tensor``:
     Python floats become float32, Python ints int64, bools bool; ndarrays keep their dtype."""
     check_device(device, "tensor")
-    if isinstance(data, Tensor):
-        data = data.data
+    data = _plain(data)
     return Tensor(np.array(data, dtype=dtype) if dtype is not None else data, requires_grad=requires_grad)
+
+
+def _plain(data: Any) -> Any:
+    """Tensors inside (nested) lists as their arrays: ``tensor([t1, t2])`` of one-element tensors, as torch."""
+    if isinstance(data, Tensor):
+        return data.data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, (Tensor, list, tuple)) for d in data):
+        return [_plain(d) for d in data]
+    return data
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:  # noqa: A002
@@ -138,7 +146,7 @@ def from_numpy(a: np.ndarray) -> Tensor:
     """A tensor sharing memory with the ndarray `a` (as ``torch.from_numpy``)."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"from_numpy: expected an np.ndarray, got {type(a).__name__}")
-    t = Tensor(a[:0] if a.size else a)  # build the wrapper cheaply, then share the caller's buffer
+    t = Tensor(a.reshape(-1)[:0])  # checks the dtype without copying the data, then shares the caller's buffer
     t.data = a
     return t
 
@@ -322,6 +330,8 @@ def is_device(a: Any) -> bool:
 def parse_dtype(dtype: Any, op: str) -> np.dtype:
     """A dtype from a numpy dtype or type, torch's names ("float32", "long") or a type name
     ("torch.FloatTensor", "tinygrad_lstm.LongTensor")."""
+    if callable(dtype) and getattr(dtype, "__name__", "") in _BY_TYPE_NAME:  # x.type(torch.LongTensor)
+        return _BY_TYPE_NAME[dtype.__name__]
     if isinstance(dtype, str):
         short = dtype.rsplit(".", 1)[-1]
         if short in _BY_TYPE_NAME:

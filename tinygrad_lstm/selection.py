@@ -82,7 +82,7 @@ def scatter(x: Tensor, dim: int, index: Any, src: Any, add: bool, op: str) -> Te
     """A copy of x with src written (scatter) or added (scatter_add) at the places `index` names along `dim`:
     `out[index[i][j]][j] = src[i][j]` for dim 0. `src` is a tensor (gradients flow to it) or a scalar."""
     d = _dim(x, dim, op)
-    if isinstance(src, Tensor) or isinstance(src, np.ndarray):
+    if isinstance(src, (Tensor, np.ndarray)):
         src_t = _as_tensor(src)
         if src_t.ndim != x.ndim:
             raise ValueError(f"{op}: src of shape {src_t.shape} must have as many dims as the input {x.shape}")

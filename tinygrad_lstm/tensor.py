@@ -741,7 +741,8 @@ class Tensor:
     def is_cuda(self) -> bool:
         return False
 
-    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False, **_: Any) -> Tensor:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False, non_blocking: bool = False
+           ) -> Tensor:
         """torch's ``to``: a dtype, a device ("cpu"), another tensor (its dtype), or a device and a dtype.
         Returns this tensor when nothing changes (a copy with copy=True); gradients flow through a cast."""
         for a in args:

@@ -187,7 +187,7 @@ class Module:
             p.requires_grad = requires_grad
         return self
 
-    def to(self, *args: Any, dtype: Any = None, device: Any = None, **_: Any) -> Module:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False) -> Module:
         """Convert every parameter to `dtype` (e.g. np.float64 for gradient checks), in place. As torch, also
         takes a device ("cpu": nothing to move) or a tensor (its dtype)."""
         for a in args:
