@@ -207,3 +207,61 @@ def test_from_numpy_shares_memory():
     assert t.data[0, 0] == 9.0 and t.dtype == np.float64 and tl.from_numpy(np.zeros((0, 2))).shape == (0, 2)
     with pytest.raises(TypeError, match="from_numpy: expected an np.ndarray, got list"):
         tl.from_numpy([1.0])
+
+
+def test_sampling_multinomial_bernoulli_normal_generator():
+    g = tl.Generator().manual_seed(5)
+    probs = Tensor([[0.0, 0.7, 0.3], [1.0, 0.0, 0.0]])
+    draws = tl.multinomial(probs, 400, replacement=True, generator=g)
+    assert draws.shape == (2, 400) and draws.dtype == np.int64
+    assert set(draws.data[0].tolist()) == {1, 2} and set(draws.data[1].tolist()) == {0}
+    assert abs((draws.data[0] == 1).mean() - 0.7) < 0.1  # 4.6 standard errors
+    first, again = (tl.multinomial(Tensor([1.0, 1.0, 1.0]), 3, generator=tl.Generator().manual_seed(2))
+                    for _ in range(2))
+    assert sorted(first.tolist()) == [0, 1, 2] and first.tolist() == again.tolist()  # each once; seeded
+    with pytest.raises(ValueError, match="multinomial: cannot draw 3 samples without replacement"):
+        tl.multinomial(Tensor([1.0, 0.0, 1.0]), 3)
+    with pytest.raises(ValueError, match="multinomial: weights must be finite and non-negative"):
+        tl.multinomial(Tensor([1.0, -1.0]), 1)
+    b = tl.bernoulli(tl.full((2000,), 0.25))
+    assert b.dtype == np.float32 and set(np.unique(b.data)) <= {0.0, 1.0} and abs(b.data.mean() - 0.25) < 0.05
+    n = tl.normal(2.0, 0.5, size=(4000,))
+    assert n.dtype == np.float32 and abs(n.data.mean() - 2.0) < 0.05 and abs(n.data.std() - 0.5) < 0.05
+    assert tl.normal(Tensor(np.zeros((2, 3))), 1.0).shape == (2, 3)
+    assert tl.randn(3, generator=tl.Generator().manual_seed(1)).tolist() == \
+        tl.randn(3, generator=tl.Generator().manual_seed(1)).tolist()
+
+
+def test_set_grad_enabled_and_inference_mode():
+    x = Tensor([1.0], requires_grad=True)
+    with tl.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+    tl.set_grad_enabled(False)  # as a function: switches now
+    try:
+        assert not tl.is_grad_enabled()
+    finally:
+        tl.set_grad_enabled(True)
+    with tl.inference_mode():
+        assert not (x * 2).requires_grad
+
+
+def test_in_place_methods():
+    w = tl.zeros(2, 3)
+    assert w.fill_(2.0) is w and w.tolist() == [[2.0] * 3] * 2
+    w.add_(1.0).mul_(2.0).sub_(Tensor([1.0, 2.0, 3.0]), alpha=2).div_(2.0)
+    assert w.tolist() == [[2.0, 1.0, 0.0]] * 2
+    assert w.clamp_(min=0.5).tolist() == [[2.0, 1.0, 0.5]] * 2 and w.zero_().sum().item() == 0
+    w.copy_(Tensor([1, 2, 3]))  # broadcast and cast, as torch
+    assert w.dtype == np.float32 and w.tolist() == [[1.0, 2.0, 3.0]] * 2
+    tl.manual_seed(0)
+    u = tl.empty(1000).uniform_(-0.1, 0.1)
+    assert -0.1 <= u.data.min() and u.data.max() < 0.1 and u.dtype == np.float32
+    assert abs(tl.empty(4000).normal_(1.0, 0.1).data.mean() - 1.0) < 0.01
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="uniform_: changing a tensor that requires grad in place"):
+        p.uniform_()
+    with tl.no_grad():
+        p.uniform_(0, 1)  # allowed, as torch
+    with pytest.raises(ValueError, match=r"copy_: .*\(tensor of shape \(2, 3\)\)"):
+        w.copy_(Tensor([1.0, 2.0]))

@@ -9,16 +9,18 @@ PyTorch's module-level names work too (``import tinygrad_lstm as torch``): ``tor
 """
 
 from . import nn, optim, utils  # subpackages as attributes, as `import torch` gives torch.nn, torch.optim
-from .autograd import enable_grad, is_grad_enabled, no_grad
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .factory import (
     BoolTensor,
     DoubleTensor,
     FloatTensor,
+    Generator,
     IntTensor,
     LongTensor,
     Size,
     arange,
     as_tensor,
+    bernoulli,
     bool_,
     cuda,
     device,
@@ -36,6 +38,8 @@ from .factory import (
     int32,
     int64,
     linspace,
+    multinomial,
+    normal,
     ones,
     ones_like,
     rand,
@@ -195,6 +199,7 @@ __all__ = [
     # torch spellings of operators and typed constructors
     "BoolTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor", "add", "sub", "mul", "div", "pow", "neg",
     "eq", "ne", "lt", "le", "gt", "ge", "mm", "bmm", "t", "index_select", "is_tensor",
+    "Generator", "bernoulli", "multinomial", "normal", "inference_mode", "set_grad_enabled",
     # subnormal floats (kernels/denormal.py)
     "get_flush_denormal", "set_flush_denormal",
 ]

@@ -83,6 +83,25 @@ class enable_grad(_SetGrad):
     enabled = True
 
 
+class inference_mode(no_grad):  # noqa: N801 - torch's name
+    """torch's inference_mode: here the same as `no_grad` (record nothing inside)."""
+
+
+class set_grad_enabled:  # noqa: N801 - torch's name
+    """``set_grad_enabled(False)`` switches recording off now; as a context manager (``with
+    set_grad_enabled(training): ...``) the previous mode comes back at the end of the block."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = _mode.enabled
+        _mode.enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self.prev
+
+
 class ScopeEntry(NamedTuple):
     """One level of the scope stack that recorded nodes carry: a module call or a time step."""
 

@@ -186,23 +186,23 @@ def _scalar_dtype(v: Any) -> np.dtype:
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
-          generator: np.random.Generator | None = None) -> Tensor:
+          generator: Any = None) -> Tensor:
     """Standard normal samples."""
     check_device(device, "randn")
     dt = _float(dtype, "randn")
-    return _new((generator or rng()).standard_normal(_shape(size, "randn")).astype(dt), requires_grad)
+    return _new(_rng(generator).standard_normal(_shape(size, "randn")).astype(dt), requires_grad)
 
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
-         generator: np.random.Generator | None = None) -> Tensor:
+         generator: Any = None) -> Tensor:
     """Uniform samples on [0, 1)."""
     check_device(device, "rand")
     dt = _float(dtype, "rand")
-    return _new((generator or rng()).random(_shape(size, "rand")).astype(dt), requires_grad)
+    return _new(_rng(generator).random(_shape(size, "rand")).astype(dt), requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any = None, device: Any = None,  # noqa: A002
-            generator: np.random.Generator | None = None) -> Tensor:
+            generator: Any = None) -> Tensor:
     """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``; int64."""
     check_device(device, "randint")
     if size is None:  # randint(high, size): the second positional is the size
@@ -214,14 +214,14 @@ def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any =
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     shape = _shape(tuple(size), "randint")
-    return Tensor((generator or rng()).integers(low, high, shape).astype(dtype or int64))
+    return Tensor(_rng(generator).integers(low, high, shape).astype(dtype or int64))
 
 
 def randperm(n: int, *, dtype: Any = None, device: Any = None,  # noqa: A002
-             generator: np.random.Generator | None = None) -> Tensor:
+             generator: Any = None) -> Tensor:
     """A random permutation of 0..n-1 (int64)."""
     check_device(device, "randperm")
-    return Tensor((generator or rng()).permutation(int(n)).astype(dtype or int64))
+    return Tensor(_rng(generator).permutation(int(n)).astype(dtype or int64))
 
 
 def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None, device: Any = None,  # noqa: A002
@@ -247,6 +247,70 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, 
     """The n×m identity (m = n unless given)."""
     check_device(device, "eye")
     return _new(np.eye(n, m, dtype=dtype or DEFAULT_FLOAT), requires_grad)
+
+
+# ----- sampling: torch.multinomial, torch.bernoulli, torch.normal, torch.Generator -------------------------------
+
+
+class Generator:
+    """A random generator of its own (``torch.Generator().manual_seed(1)``), to pass as ``generator=``."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        check_device(device, "Generator")
+        self._rng = np.random.default_rng()
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._rng = np.random.default_rng(seed)
+        return self
+
+
+def _rng(generator: Any) -> np.random.Generator:
+    if generator is None:
+        return rng()
+    return generator._rng if isinstance(generator, Generator) else generator
+
+
+def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # noqa: A002
+                generator: Any = None) -> Tensor:
+    """Class indices drawn with probabilities proportional to the (non-negative) weights in each row of `input`
+    (1-D: one distribution; 2-D: one per row): int64 of shape (num_samples,) or (rows, num_samples)."""
+    w = np.asarray(input.data if isinstance(input, Tensor) else input, dtype=np.float64)
+    if w.ndim not in (1, 2) or w.shape[-1] == 0:
+        raise ValueError(f"multinomial: expected weights of shape (C,) or (N, C) with C > 0, got {w.shape}")
+    if not np.all(np.isfinite(w)) or (w < 0).any():
+        raise ValueError("multinomial: weights must be finite and non-negative")
+    rows = w.reshape(-1, w.shape[-1])
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any():
+        raise ValueError("multinomial: every row of weights needs a positive sum")
+    if not replacement and num_samples > (rows > 0).sum(axis=1).min():
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with "
+                         f"fewer non-zero weights")
+    g = _rng(generator)
+    out = np.stack([g.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / t)
+                    for r, t in zip(rows, totals)])
+    return Tensor(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> Tensor:  # noqa: A002
+    """1 with probability `input` (or `p`), else 0, elementwise; the dtype of `input`."""
+    probs = np.asarray(input.data if isinstance(input, Tensor) else input)
+    q = probs if p is None else np.full(probs.shape, p)
+    if ((q < 0) | (q > 1)).any():
+        raise ValueError("bernoulli: probabilities must be between 0 and 1")
+    return Tensor((_rng(generator).random(probs.shape) < q).astype(probs.dtype if probs.dtype.kind == "f"
+                                                                    else DEFAULT_FLOAT))
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal samples with the given mean and std: numbers with a `size`, or tensors (broadcast together)."""
+    m, s = (np.asarray(v.data if isinstance(v, Tensor) else v) for v in (mean, std))
+    if (s < 0).any():
+        raise ValueError("normal: std must be non-negative")
+    shape = _shape(tuple(size), "normal") if size is not None else np.broadcast_shapes(m.shape, s.shape)
+    dt = _float(dtype or (m.dtype if m.dtype.kind == "f" and m.ndim else None), "normal")
+    return _new((m + s * _rng(generator).standard_normal(shape)).astype(dt), requires_grad)
 
 
 # ----- the legacy typed constructors: torch.FloatTensor([1, 2]), torch.LongTensor(labels) -----------------------

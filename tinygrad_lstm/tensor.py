@@ -1016,6 +1016,50 @@ class Tensor:
         return Tensor(np.full(Tensor._shape((size,)), fill_value, dtype=dtype or self.dtype),
                       requires_grad=requires_grad)
 
+    # in-place changes of the data (initialising weights, or under no_grad), as torch's trailing-underscore methods
+    def _write(self, op: str, values: Any) -> Tensor:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(f"{op}: changing a tensor that requires grad in place would corrupt its gradient; do "
+                               "it inside no_grad() (as torch requires for a leaf) or build a new tensor")
+        try:
+            np.copyto(self.data, values.data if isinstance(values, Tensor) else values, casting="unsafe")
+        except ValueError as e:
+            raise ValueError(f"{op}: {e} (tensor of shape {self.shape})") from None
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        return self._write("fill_", value)
+
+    def zero_(self) -> Tensor:
+        return self._write("zero_", 0)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy `src` (broadcast to this shape) into this tensor."""
+        return self._write("copy_", src)
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return self._write("add_", self.data + alpha * _api.predicates._data(other))
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return self._write("sub_", self.data - alpha * _api.predicates._data(other))
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._write("mul_", self.data * _api.predicates._data(other))
+
+    def div_(self, other: Any) -> Tensor:
+        return self._write("div_", self.data / _api.predicates._data(other))
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        return self._write("clamp_", np.clip(self.data, min, max))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples uniform on [a, b)."""
+        return self._write("uniform_", _api.factory._rng(generator).uniform(a, b, self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with normal samples."""
+        return self._write("normal_", mean + std * _api.factory._rng(generator).standard_normal(self.shape))
+
     def __floordiv__(self, other: Any) -> Tensor:
         return _api.predicates.floor_divide(self, other)
 
