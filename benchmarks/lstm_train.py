@@ -1,5 +1,8 @@
 """One LSTM training step, ours against PyTorch, timed fairly: `python -m benchmarks.lstm_train` (`make bench`).
 
+- Columns: ours (default settings); ours step by step (`with jit.sequence.whole_sequences(False)`: each time
+  step replayed with its elementwise ops fused, where this version has the sequence compiler); ours fusion off
+  (`with jit.fusion(False)`: every op eagerly); torch.nn.LSTM (its fused C++ kernels); nn.LSTMCell in a loop.
 - Same training everywhere: every implementation starts from the same weights and sees the same inputs and
   targets (seeded numpy, copied into each library: `train_step.py`), and its losses are checked to agree.
 - Same points of that training: each run does `--warmup` steps, then times exactly `--steps` steps, so every
@@ -63,9 +66,22 @@ def run_one(impl: str, cfg: str, warmup: int, steps: int, extra: tuple[str, ...]
 
 
 def available(impls: list[str]) -> list[str]:
+    """The implementations whose library (and switch, for some of ours) this installation has."""
+    import importlib
     import importlib.util
 
-    return [i for i in impls if importlib.util.find_spec(IMPLS[i][0]) is not None]
+    def has(impl: str) -> bool:
+        if importlib.util.find_spec(IMPLS[impl].library) is None:
+            return False
+        if not IMPLS[impl].needs:
+            return True
+        module, attr = IMPLS[impl].needs.split(":")
+        try:
+            return hasattr(importlib.import_module(module), attr)
+        except ImportError:
+            return False
+
+    return [i for i in impls if has(i)]
 
 
 def collect(configs: str, impls: list[str], rounds: int, warmup: int, steps: int, log: PrintFn) -> dict:
@@ -165,12 +181,15 @@ def run(configs: str = "abcd", rounds: int = 5, warmup: int = 3, steps: int = 30
         print_fn: PrintFn = print, log: PrintFn | None = None) -> dict:
     impls = available(impls or list(IMPLS))
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    load_before = os.getloadavg()[0]
     runs = collect(configs, impls, rounds, warmup, steps, log)
     first = runs[(impls[0], configs[0])][0]
     removed = [k for k in OPENBLAS_VARS if k in os.environ]
     print_fn(f"\nOne LSTM training step (forward + backward + Adam, float32), ms/step: per round the median of {steps} "
              f"steps after {warmup} warm-up steps, then the median over {rounds} alternating rounds. numpy's BLAS: "
-             f"{first['blas']}" + (f" (ran without {', '.join(removed)})" if removed else "") + "\n")
+             f"{first['blas']}" + (f" (ran without {', '.join(removed)})" if removed else "") + ". Load average "
+             f"(1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores: above "
+             f"the core count other processes shared the machine, and the times mean little; the ratios more.\n")
     vs_fused = report_times(runs, configs, impls, print_fn)
     for cfg in configs:
         if (OURS, cfg) in runs:

@@ -17,6 +17,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -104,19 +105,40 @@ def build_torch(p: dict[str, np.ndarray], fused: bool) -> Step:
     return step
 
 
-def _ours_eager(p: dict[str, np.ndarray]) -> Step:
-    from tinygrad_lstm.jit import fusion
+def _ours_switched_off(module: str, switch: str) -> Callable[[dict[str, np.ndarray]], Step]:
+    """Ours with one of its compilation switches off (a context manager taking False) around building and every
+    step: `jit.fusion` (every op eagerly), `jit.sequence.whole_sequences` (each time step replayed fused)."""
 
-    fusion(False).__enter__()  # for the rest of this process: build and every step run op by op
-    return build_ours(p)
+    def build(p: dict[str, np.ndarray]) -> Step:
+        import importlib
+
+        off = getattr(importlib.import_module(module), switch)
+        with off(False):
+            step = build_ours(p)
+
+        def switched() -> float:
+            with off(False):
+                return step()
+
+        return switched
+
+    return build
 
 
-# name -> (library, builder). The first is "ours"; ratios are taken against torch.nn.LSTM and the cell loop.
-IMPLS: dict[str, tuple[str, Callable[[dict[str, np.ndarray]], Step]]] = {
-    "ours": ("tinygrad_lstm", build_ours),
-    "ours fusion off": ("tinygrad_lstm", _ours_eager),
-    "torch.nn.LSTM": ("torch", lambda p: build_torch(p, fused=True)),
-    "torch LSTMCell loop": ("torch", lambda p: build_torch(p, fused=False)),
+class Impl(NamedTuple):
+    library: str  # the package it times
+    build: Callable[[dict[str, np.ndarray]], Step]
+    needs: str = ""  # "module:attr" it needs, absent in some versions: the benchmark skips it then
+
+
+# The first is "ours"; ratios are taken against torch.nn.LSTM and the cell loop.
+IMPLS: dict[str, Impl] = {
+    "ours": Impl("tinygrad_lstm", build_ours),
+    "ours step by step": Impl("tinygrad_lstm", _ours_switched_off("tinygrad_lstm.jit.sequence", "whole_sequences"),
+                              "tinygrad_lstm.jit.sequence:whole_sequences"),
+    "ours fusion off": Impl("tinygrad_lstm", _ours_switched_off("tinygrad_lstm.jit", "fusion")),
+    "torch.nn.LSTM": Impl("torch", lambda p: build_torch(p, fused=True)),
+    "torch LSTMCell loop": Impl("torch", lambda p: build_torch(p, fused=False)),
 }
 # What each library loads before it builds anything: the memory baseline (numba and LLVM are ours's runtime)
 RUNTIME = {"tinygrad_lstm": ("tinygrad_lstm", "numba", "tinygrad_lstm.kernels.numba_backend"), "torch": ("torch",)}
@@ -156,7 +178,7 @@ def blas_core() -> str:
 
 def measure(impl: str, cfg: str, warmup: int, steps: int, targets: str = "normal", flush: bool | None = None) -> dict:
     """Build `impl` on `cfg` in this process and run warmup + steps training steps; every step is timed."""
-    library, builder = IMPLS[impl]
+    library, builder = IMPLS[impl].library, IMPLS[impl].build
     for module in RUNTIME[library]:  # loading the library is in the memory baseline, not in the training delta
         __import__(module)
     base_rss, _ = rss_mib()

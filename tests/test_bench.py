@@ -28,13 +28,19 @@ def test_every_implementation_runs_the_same_training(tiny):
     pytest.importorskip("torch")
     p = train_step.problem(tiny)
     losses = {}
-    for name in ("ours", "torch.nn.LSTM", "torch LSTMCell loop"):
-        step = train_step.IMPLS[name][1]({k: v.copy() for k, v in p.items()})
+    for name in lstm_train.available(list(train_step.IMPLS)):
+        step = train_step.IMPLS[name].build({k: v.copy() for k, v in p.items()})
         losses[name] = [step() for _ in range(4)]  # the loss before each of 4 Adam updates
     ref = losses["torch.nn.LSTM"]
     assert ref[0] > ref[-1]  # it trains
     for name, got in losses.items():
         np.testing.assert_allclose(got, ref, rtol=2e-5, err_msg=name)
+
+
+def test_an_implementation_whose_switch_is_missing_is_skipped(monkeypatch):
+    monkeypatch.setitem(train_step.IMPLS, "ours without x",
+                        train_step.Impl("tinygrad_lstm", train_step.build_ours, "tinygrad_lstm.jit:no_such_switch"))
+    assert lstm_train.available(["ours", "ours without x", "ours fusion off"]) == ["ours", "ours fusion off"]
 
 
 def test_measure_reports_every_step(tiny):
