@@ -25,13 +25,13 @@ CONFIG = "d"
 DEFAULT_IMPLS = ["ours", "torch.nn.LSTM"]
 
 
-def subnormal_profile(cfg: str = CONFIG) -> list[tuple[int, float]]:
+def subnormal_profile(cfg: str = CONFIG, targets: str = "zero") -> list[tuple[int, float]]:
     """(t, fraction of the input gradient's entries at time step t that are subnormal), for every t where some
     are: computed with ours, float32, on the benchmark's first step."""
     from tinygrad_lstm import Tensor, nn
     from tinygrad_lstm.nn import functional as F
 
-    p = problem(cfg, "zero")
+    p = problem(cfg, targets)
     T, B, I = p["x"].shape
     lstm, head = nn.LSTM(I, p["weight_hh_l0"].shape[1]), nn.Linear(p["weight_hh_l0"].shape[1], 1)
     lstm.load_state_dict({k: v.copy() for k, v in p.items() if k.endswith("_l0")})
@@ -44,22 +44,24 @@ def subnormal_profile(cfg: str = CONFIG) -> list[tuple[int, float]]:
 
 
 def run(rounds: int = 3, warmup: int = 3, steps: int = 10, impls: list[str] | None = None,
-        print_fn: PrintFn = print) -> dict[str, list[float]]:
+        targets: str = "zero", print_fn: PrintFn = print) -> dict[str, list[float]]:
     impls = available(impls or DEFAULT_IMPLS)
     times: dict[tuple[str, str], list[float]] = {}
     for r in range(rounds):
         order = [(i, f) for i in impls for f in ("off", "on")]
         for impl, flush in order if r % 2 == 0 else order[::-1]:
             print(f"round {r + 1}/{rounds}: {impl}, flush {flush}", file=sys.stderr, flush=True)
-            res = run_one(impl, CONFIG, warmup, steps, ("--targets", "zero", "--flush", flush))
+            res = run_one(impl, CONFIG, warmup, steps, ("--targets", targets, "--flush", flush))
             if not res["flushed"]:
                 raise RuntimeError(f"{impl}: the library could not set flush-to-zero {flush}")
             times.setdefault((impl, flush), []).append(median(res["step_ms"]))
-    prof = subnormal_profile()
+    prof = subnormal_profile(CONFIG, targets)
+    where = (f"time steps {prof[0][0]}-{prof[-1][0]} of {CONFIGS[CONFIG][0]}, up to {max(f for _, f in prof):.0%} "
+             f"of a step's" if prof else "none")
     print_fn(f"\nSubnormal gradients, config {CONFIG} (T/I/H/B {'/'.join(map(str, CONFIGS[CONFIG]))}), standard-normal "
-             f"inputs, zero targets, untrained weights. Input-gradient entries that are subnormal: time steps "
-             f"{prof[0][0]}-{prof[-1][0]} of {CONFIGS[CONFIG][0]}, up to {max(f for _, f in prof):.0%} of a step's. "
-             f"ms/step: per round the median of {steps} steps after {warmup} warm-up, median over {rounds} rounds.\n")
+             f"inputs, {'zero' if targets == 'zero' else 'standard-normal'} targets, untrained weights. "
+             f"Input-gradient entries that are subnormal: {where}. ms/step: per round the median of {steps} steps "
+             f"after {warmup} warm-up, median over {rounds} rounds.\n")
     rows, slowdowns = [], {}
     for impl in impls:
         ratios = [a / b for a, b in zip(times[(impl, "off")], times[(impl, "on")])]
@@ -75,10 +77,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--targets", choices=("zero", "normal"), default="zero",
+                    help="zero (the default) or standard-normal targets, as in lstm_train.py")
     ap.add_argument("--impls", help=f"comma-separated, of: {', '.join(IMPLS)} (default: {', '.join(DEFAULT_IMPLS)})")
     a = ap.parse_args()
     impls = split_impls(a.impls, ap)
-    run(a.rounds, a.warmup, a.steps, impls)
+    run(a.rounds, a.warmup, a.steps, impls, a.targets)
 
 
 if __name__ == "__main__":
