@@ -12,7 +12,7 @@ from tinygrad_lstm.viz.equations import symbol_html
 
 NODE = re.compile(r"^\s*(e\d+) \[label=<(.*)> shape=", re.M)
 EDGE = re.compile(r"^\s*(e\d+) -> (e\d+)(?: \[(.*)\])?$", re.M)
-PLUMBING = ("Transpose", "GetItem", "Reshape", "Contiguous", "MatMul", "Expand", "Stack", "Concat")
+PLUMBING = ("Transpose", "GetItem", "Reshape", "Contiguous", "MatMul", "Expand", "Concat")
 
 
 class MinimalGated(nn.Module):
@@ -124,15 +124,44 @@ def test_equations_edges_carry_gradient_norms():
     assert "shared by several gates" in edges[(by["xt"], next(v for k, v in by.items() if k.startswith("Wi")))]
 
 
-def test_equations_view_of_an_unrolled_layer_and_the_cli(tmp_path, capsys):
+def plain_positions(dot):
+    plain = subprocess.run([viz.find_renderer(), "-Tplain"], input=dot.encode(), capture_output=True,
+                           check=True).stdout.decode()
+    return {m.group(1): (float(m.group(2)), float(m.group(3)))
+            for m in re.finditer(r"^node (e\d+) ([\d.]+) ([\d.]+)", plain, re.M)}
+
+
+def test_equations_view_of_an_unrolled_cell_runs_left_to_right_with_the_gates_in_order():
+    loss, _ = unrolled("lstm", 3, forget_bias=1.0)
+    dot = viz.to_dot(loss, view="equations")
+    assert "subgraph cluster_" not in dot  # headings, not boxes: see equations.build
+    labels = nodes(dot)
+    heads = {int(re.search(r"t=(\d)", lab).group(1)): nid for nid, lab in labels.items() if lab.startswith("<b>t=")}
+    assert sorted(heads) == [0, 1, 2]
+    assert symbol_html("h_{t-1}") in dot  # the state read from the step before
+    if viz.find_renderer() is None:
+        return
+    pos = plain_positions(dot)
+    assert pos[heads[0]][0] < pos[heads[1]][0] < pos[heads[2]][0]  # time runs left to right
+    maps = sorted(((pos[nid], re.search(r'point-size="9">(\w)<', lab).group(1)) for nid, lab in labels.items()
+                   if lab.startswith("W")), key=lambda m: m[0][0])
+    for t in range(3):  # in every step, top to bottom: i, f, g, o (plain output: y grows upwards)
+        step = sorted(maps[4 * t: 4 * t + 4], key=lambda m: -m[0][1])
+        assert "".join(g for _, g in step) == "ifgo"
+    carry = [m for m in EDGE.finditer(dot) if m.group(3) and 'penwidth="2.4"' in m.group(3)]
+    assert len(carry) == 2 * 3  # c_{t-1} -> × -> + in each step, bold
+
+
+def test_equations_view_of_a_layer_and_the_cli(tmp_path, capsys):
     manual_seed(0)
-    lstm = nn.LSTM(3, 4)
+    lstm = nn.LSTM(3, 4, num_layers=2)
     x = Tensor(np.ones((3, 1, 3), np.float32), name="x")
     dot = viz.to_dot(lstm(x)[0].sum(), view="equations")
-    assert dot.count("subgraph cluster_") == 4 and "<b>t=2</b>" in dot  # the layer, one box per step in it
-    assert symbol_html("h_{t-1}") in dot  # the state read from the step before
     for op in PLUMBING:
         assert op not in dot
+    labels = nodes(dot)
+    assert sum(lab.startswith("W") for lab in labels.values()) == 2 * 3 * 4  # layers x steps x gates
+    assert sum(lab.startswith("<b>stack</b>") for lab in labels.values()) == 2  # each layer stacks its outputs
     loss, _ = unrolled("gru", 2)
     assert "GetItem" not in viz.to_dot(loss, view="equations") and "GetItem" in viz.to_dot(loss)
     with pytest.raises(ValueError, match="view must be one of"):

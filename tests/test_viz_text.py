@@ -188,6 +188,7 @@ for view in ("ops", "equations"):
     assert d.pipe(format="png")[:4] == b"\\x89PNG"
     viz.render(loss, %r + view + ".svg", show_grads=tr, view=view)
     viz.render(loss, %r + view + ".png", show_grads=tr, view=view)
+    assert "DejaVu Sans,Verdana" in open(d.render(%r + "drawn-" + view, format="svg")).read()
 print("ok")
 """
 
@@ -197,11 +198,11 @@ def test_rendering_and_inline_display_write_nothing_to_stderr(tmp_path):
     stays empty through draw's inline display (_repr_mimebundle_, _repr_svg_), .pipe() and render."""
     out = str(tmp_path) + os.sep
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT % (ODD, out, out)], capture_output=True, cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-c", SCRIPT % (ODD, out, out, out)], capture_output=True, cwd=ROOT,
                           env=env, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == b"ok", proc.stderr.decode()[-2000:]
     assert proc.stderr == b""
-    assert len(list(tmp_path.iterdir())) == 4
+    assert {p.suffix for p in tmp_path.iterdir()} == {".svg", ".png", ""}  # "" the DOT source draw().render keeps
     # the raw renderer does warn about those labels (so the test above could fail)
     dot = viz.to_dot(Tensor([1.0], name=ODD))
     raw = subprocess.run([viz.find_renderer(), "-Tsvg"], input=dot.encode(), capture_output=True)

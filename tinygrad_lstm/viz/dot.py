@@ -255,8 +255,9 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
 
 def _equation_node(n: Node, label: str) -> str:
     """A node of the equations view: pointwise ops as circles, affine maps as boxes, inputs as ellipses."""
-    kind = "affine" if n.kind == "affine" else n.kind
-    fill, border, shape, st, _ = style.KINDS[kind]
+    if n.kind == "step":  # the heading of a time step
+        return f"{n.id} {_attrs(label=style.Html('<' + label + '>'), shape='plaintext', fontcolor='#0369a1')}"
+    fill, border, shape, st, _ = style.KINDS[n.kind]
     if n.kind in ("op", "named", "output"):
         shape, st = "circle", "filled" + (",bold" if n.kind == "output" else "")
     return f"{n.id} {_attrs(label=style.Html('<' + label + '>'), shape=shape, style=st, fillcolor=fill, color=border, margin='0.04')}"  # noqa: E501

@@ -2,7 +2,7 @@
 
 Made from the same graph as the op-level view (so it works for any cell, a user's too), in three moves:
 
-* plumbing (Transpose, GetItem, Reshape, Contiguous, Expand, Concat, Stack) is see-through: an edge runs from
+* plumbing (Transpose, GetItem, Reshape, Contiguous, Expand, Concat) is see-through: an edge runs from
   the tensor that went in to the op that reads what came out;
 * every affine map is folded into one node: a connected run of MatMul / Add / plumbing whose other inputs are
   parameters, such as ``x_t @ W_ihᵀ + h @ W_hhᵀ + b`` sliced to one gate, is drawn as ``W_i·[h_{t-1}, x_t] + b_i``
@@ -26,12 +26,13 @@ from ..nn.module import Parameter
 from ..tensor import Tensor
 from . import style
 from .graph import Edge, Graph, Node, _clusters, leaf_kind, walk
-from .layout import step_prefix
 
-PLUMBING = frozenset({"Transpose", "GetItem", "Reshape", "Contiguous", "Expand", "Concat", "Stack", "Cast"})
+# Stack is no plumbing here: a layer stacks its steps' outputs, and the next layer (or the loss) reads them all
+PLUMBING = frozenset({"Transpose", "GetItem", "Reshape", "Contiguous", "Expand", "Concat", "Cast"})
 AFFINE = PLUMBING | {"MatMul", "Add"}
 SYMBOLS = {"Sigmoid": "σ", "Tanh": "tanh", "Relu": "ReLU", "Mul": "×", "Add": "+", "Sub": "−", "Neg": "−",
-           "Div": "÷", "Exp": "exp", "Log": "log", "Sqrt": "√", "Abs": "|·|", "Maximum": "max", "Minimum": "min"}
+           "Div": "÷", "Exp": "exp", "Log": "log", "Sqrt": "√", "Abs": "|·|", "Maximum": "max", "Minimum": "min",
+           "Stack": "stack"}
 _PEEPHOLE = re.compile(r"^(?:.*\.)?weight_c([a-z])(?:_l\d+)?(?:_reverse)?$")
 
 
@@ -91,11 +92,11 @@ class _Affine:
 
 
 def _spread(t: Tensor) -> list[Tensor]:
-    """`t`, or the tensors a Concat/Stack (through other plumbing) put together into it."""
+    """`t`, or the tensors a Concat (through other plumbing) put together into it."""
     u = t
-    while u._ctx is not None and u._ctx.op in PLUMBING - {"Concat", "Stack"}:
+    while u._ctx is not None and u._ctx.op in PLUMBING - {"Concat"}:
         u = u._ctx.parents[0]
-    if u._ctx is not None and u._ctx.op in ("Concat", "Stack"):
+    if u._ctx is not None and u._ctx.op == "Concat":
         return list(u._ctx.parents)
     return [t]
 
@@ -274,18 +275,28 @@ def order_key(t: Tensor) -> tuple[int, ...]:
 
 
 def order_lines(g: Graph) -> list[str]:
-    """Top-to-bottom order inside each cluster: the leaves a state runs from on top (the cell state along the
-    top, as in the well-known LSTM diagrams), then the gates' maps in equation order (a flat edge's tail comes
-    first)."""
+    """Top-to-bottom order in each cell call: the leaves a state runs from on top (the cell state along the top,
+    as in the well-known LSTM diagrams), then the gates' maps in equation order (a flat edge's tail comes first).
+    Leaves go with the call that first reads them."""
     carry_src = {g.edges[i].src for i in carry_edges(g)}
+    scope = {n.id: (n.tensor._ctx.scope if n.tensor._ctx is not None else None) for n in g.nodes}
+    for e in g.edges:  # a leaf: the scope of its first reader
+        if scope[e.src] is None:
+            scope[e.src] = scope[e.dst]
+    groups: dict[Any, tuple[list[str], list[Node]]] = {}
+    heading = {n.tensor._ctx.scope: n.id for n in g.nodes if n.kind == "step"}
+    for n in g.nodes:
+        leaves, maps = groups.setdefault(scope[n.id], ([], []))
+        if n.kind == "input":
+            leaves.append(n.id)
+        elif n.kind == "affine":
+            maps.append(n)
     lines = []
-    for c in g.clusters.values():
-        kind = {nid: k for nid, k in ((n.id, n.kind) for n in g.nodes) if nid in set(c.nodes)}
-        maps = sorted((n for n in g.nodes if kind.get(n.id) == "affine"), key=lambda n: order_key(n.tensor))
-        leaves = [n.id for n in g.nodes if kind.get(n.id) == "input"]
+    for key, (leaves, maps) in groups.items():
         # the state first, then the others last made first: the cells project x before h, the equations say [h, x]
         leaves = [n for n in leaves if n in carry_src] + [n for n in reversed(leaves) if n not in carry_src]
-        for chain in (leaves, [n.id for n in maps]):
+        top = [heading[key]] if key in heading else []
+        for chain in (leaves, top + [n.id for n in sorted(maps, key=lambda n: order_key(n.tensor))]):
             if len(chain) > 1:
                 lines.append("{rank=same; " + " ".join(chain) + "}")
                 lines.append(" -> ".join(chain) + " [style=invis]")
@@ -293,22 +304,25 @@ def order_lines(g: Graph) -> list[str]:
 
 
 def build(roots: Sequence[Tensor], group: str | None) -> tuple[Graph, dict[str, str]]:
-    """The equations graph and each node's HTML label body (kinds: input, param, affine, op, named, output)."""
+    """The equations graph and each node's HTML label body (kinds: input, param, affine, op, named, output, and
+    "step", the heading of a time step).
+
+    No clusters: inside one the bundled renderer (graphviz-pure) does not keep the order of the flat edges that put
+    the gates in equation order and the cell state on top. Time steps run left to right by themselves (each reads
+    the one before); with `group="module"` each gets a heading "t=k" above its gates instead of a box."""
     b = _Builder(roots)
     b.build()
-    # clusters for time steps only: a module's box adds nothing here, and inside a cluster Graphviz (the bundled
-    # graphviz-pure) does not keep the order of flat edges that puts the gates in equation order
-    place = {nid: step_prefix(path) or () for nid, path in b.place.items()} if group == "module" else {}
-    if len(set(place.values()) - {()}) < 2:  # one step: no box around it
-        place = {}
-    readers: dict[str, set] = {}
-    for e in b.edges:
-        readers.setdefault(e.src, set()).add(place.get(e.dst, ()))
-    for n in b.nodes:  # an input read in one time step only is drawn inside it, as in the op-level view
-        if n.kind in ("input", "param") and place:
-            r = readers.get(n.id, set())
-            place[n.id] = next(iter(r)) if len(r) == 1 else ()
-    return Graph(b.nodes, b.edges, _clusters(b.nodes, place), b.tensors), b.labels
+    steps: dict[Any, Any] = {}
+    for n in b.nodes:
+        s = _step(n.tensor)
+        if s is not None and n.kind == "affine":
+            steps.setdefault(s, n)
+    if group == "module" and len(steps) > 1:
+        for s, first in sorted(steps.items(), key=lambda kv: kv[0].call):
+            nid = f"e{len(b.nodes)}"
+            b.nodes.append(Node(nid, "step", first.tensor, step=s.label))
+            b.labels[nid] = f"<b>{escape(s.label)}</b>"
+    return Graph(b.nodes, b.edges, _clusters(b.nodes, {}), b.tensors), b.labels
 
 
 CARRY_OPS = ("Mul", "Add")
@@ -320,6 +334,7 @@ def carry_edges(g: Graph) -> set[int]:
     Drawn bold and heavy, so Graphviz keeps that path straight."""
     kind = {n.id: n.kind for n in g.nodes}
     tensor = {n.id: n.tensor for n in g.nodes}
+    g = Graph([n for n in g.nodes if n.kind != "step"], g.edges, g.clusters, g.tensors)
     step = {n.id: _step(n.tensor) for n in g.nodes}
 
     def op(nid: str) -> str | None:

@@ -89,8 +89,17 @@ class Picture(graphviz.Digraph):
             out = finish_svg(out) if isinstance(out, str) else finish_svg(out.decode()).encode()
         return out
 
-    def render(self, *args: Any, quiet: bool = True, **kwargs: Any) -> str:
-        return super().render(*args, quiet=quiet, **kwargs)
+    def render(self, *args: Any, format: str | None = None, quiet: bool = True, **kwargs: Any) -> str:
+        fmt = format or self.format
+        src = graphviz.Source(for_format(self.source, fmt), filename=self.filename, directory=self.directory,
+                              format=fmt, engine=self.engine)
+        path = src.render(*args, quiet=quiet, **kwargs)
+        if fmt == "svg":
+            with open(path, encoding="utf-8") as f:
+                svg = f.read()
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(finish_svg(svg))
+        return path
 
     def _repr_svg_(self) -> str:
         return self.pipe(format="svg", encoding="utf-8")
