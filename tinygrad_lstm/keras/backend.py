@@ -20,9 +20,10 @@ def epsilon() -> float:
 
 
 def to_snake_case(name: str) -> str:
-    """``SimpleRNN`` → ``simple_rnn``, ``TimeDistributed`` → ``time_distributed`` (Keras's rule)."""
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    """``SimpleRNN`` → ``simple_rnn``, ``TimeDistributed`` → ``time_distributed``, ``Conv1D`` → ``conv1d``,
+    ``MaxPooling1D`` → ``max_pooling1d`` (Keras's rule)."""
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 def unique_name(base: str) -> str:

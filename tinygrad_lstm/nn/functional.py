@@ -19,6 +19,7 @@ import numpy as np
 from .. import ops
 from ..random import rng
 from ..tensor import Tensor, where
+from .conv import conv1d
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu", "l1_loss",
@@ -26,6 +27,8 @@ __all__ = [
     "one_hot", "relu", "sigmoid", "silu", "softmax", "softplus", "tanh", "celu", "elu", "hardsigmoid", "hardswish",
     "hardtanh", "mish", "relu6", "selu", "softmin", "softsign",
 ]
+
+__all__ += ["conv1d"]  # from nn/conv.py
 
 REDUCTIONS = ("mean", "sum", "none")
 

@@ -21,6 +21,7 @@ from ...nn.module import Module, Parameter
 from ...tensor import Tensor
 from .. import initializers
 from ..backend import to_snake_case, unique_name
+from .symbolic import is_symbolic, symbolic_call
 
 Shape = tuple[int | None, ...]
 
@@ -85,6 +86,7 @@ class Layer(Module):
         self._trainable = bool(trainable)
         self._build_input_shape: Shape | None = None
         self._output_shape: Any = None
+        self._inbound_nodes: list[Any] = []  # the functional API's calls of this layer (symbolic.Node)
 
     # ----- weights ----------------------------------------------------------------------------------------
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",
@@ -175,6 +177,12 @@ class Layer(Module):
         return self._output_shape
 
     # ----- calling ----------------------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """On data: run the layer. On KerasTensors (the functional API): build it and record the call."""
+        if is_symbolic(args, kwargs):
+            return symbolic_call(self, args, kwargs)
+        return super().__call__(*args, **kwargs)
+
     def forward(self, inputs: Any, training: bool = False, mask: Any = None, **kwargs: Any) -> Any:
         x = as_tensor(inputs)
         if not self.built:
@@ -191,6 +199,11 @@ class Layer(Module):
         if self._declared_input_shape is not None:
             config["input_shape"] = self._declared_input_shape[1:]
         return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """A new, unbuilt layer from what `get_config` returned (`keras.saving` rebuilds models this way)."""
+        return cls(**config)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

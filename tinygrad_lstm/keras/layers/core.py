@@ -1,4 +1,4 @@
-"""Dense, Embedding, Dropout, Activation, Flatten: the non-recurrent Keras layers.
+"""Dense, Embedding, Dropout, Activation, Masking, Flatten: the non-recurrent Keras layers.
 
     Dense        y = activation(x · kernel + bias),  kernel (in, units), bias (units,); on the last axis, so a
                  (batch, time, in) input gives (batch, time, units), as TimeDistributed(Dense) would
@@ -17,7 +17,9 @@ import numpy as np
 from ...nn import functional as F
 from ...tensor import Tensor
 from .. import activations
+from ..backend import unique_name
 from .base import Layer, Shape, incompatible, show_shape
+from .symbolic import KerasTensor, Node
 
 
 class Dense(Layer):
@@ -148,6 +150,31 @@ class Activation(Layer):
     def call(self, inputs: Tensor, training: bool = False, mask: np.ndarray | None = None) -> Tensor:
         return self.activation(inputs)
 
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Masking(Layer):
+    """Mark the steps whose features all equal `mask_value` as padding: mask[b, t] = any(x[b, t] != mask_value);
+    those steps become zeros and the recurrent layers after it carry their state over them (as Keras)."""
+
+    supports_masking = True
+
+    def __init__(self, mask_value: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mask_value = float(mask_value)
+
+    def compute_mask(self, inputs: Any, mask: np.ndarray | None) -> np.ndarray | None:
+        x = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        return np.any(x != self.mask_value, axis=-1)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        keep = self.compute_mask(inputs, None)
+        return inputs * Tensor(keep[..., None].astype(inputs.dtype))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mask_value": self.mask_value}
+
 
 class Flatten(Layer):
     """(batch, d1, d2, ...) → (batch, d1·d2·...)."""
@@ -160,35 +187,43 @@ class Flatten(Layer):
         return inputs.reshape(inputs.shape[0], -1)
 
 
-class InputSpec:
-    """What `Input(shape=...)` returns: the shape (with None for the batch) a Sequential model starts from."""
-
-    def __init__(self, shape: Sequence[int | None], name: str | None = None) -> None:
-        self.shape: Shape = (None,) + tuple(shape)
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<KerasTensor shape={show_shape(self.shape)}, name={self.name}>"
-
-
 class InputLayer(Layer):
-    """A first layer that only declares the input shape (``InputLayer(shape=(None, 8))``)."""
+    """The layer behind `Input`: it only declares the input's shape (``InputLayer(shape=(None, 8))``) and passes
+    the data on."""
 
     supports_masking = True
 
-    def __init__(self, shape: Sequence[int | None] | None = None, input_shape: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shape: Sequence[int | None] | None = None, input_shape: Any = None,
+                 batch_size: int | None = None, dtype: Any = None, **kwargs: Any) -> None:
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ValueError("InputLayer: give the shape of one sample, e.g. shape=(timesteps, features)")
+        shape = (shape,) if isinstance(shape, (int, np.integer)) or shape is None else tuple(shape)
         super().__init__(input_shape=shape, **kwargs)
+        self.input_dtype = "float32" if dtype is None else str(np.dtype(dtype))
+        self.build_from_shape(self._declared_input_shape)
+        self.output = Node(self, (), {}, [self._declared_input_shape], self.input_dtype).outputs[0]
+
+    def call(self, inputs: Tensor) -> Tensor:
+        return inputs
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        return {"name": config["name"], "shape": list(config.pop("input_shape")), "dtype": self.input_dtype}
 
 
-def Input(shape: Sequence[int | None], batch_size: int | None = None, name: str | None = None,  # noqa: N802
-          dtype: Any = None) -> InputSpec:
-    """``Input(shape=(timesteps, features))``: the first entry of ``Sequential([...])``, declaring the input."""
-    if shape is None or isinstance(shape, int):
-        shape = (shape,) if isinstance(shape, int) else ()
-    return InputSpec(shape, name)
+InputSpec = KerasTensor  # the name this module used before the functional API
 
 
-__all__ = ["Activation", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "InputSpec"]
+def Input(shape: Sequence[int | None] | int | None = None, batch_size: int | None = None,  # noqa: N802
+          name: str | None = None, dtype: Any = None) -> KerasTensor:
+    """``Input(shape=(timesteps, features))``: a symbolic tensor to call layers on (the functional API), or the
+    first entry of ``Sequential([...])``. `shape` is one sample's, without the batch axis."""
+    if shape is None:
+        raise ValueError("Input: give the shape of one sample, e.g. Input(shape=(timesteps, features))")
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    return InputLayer(shape=shape, name=name or unique_name("input_layer"), dtype=dtype).output
+
+
+__all__ = ["Activation", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "InputSpec", "Masking"]

@@ -34,7 +34,44 @@ def to_array(data: Any, what: str) -> np.ndarray:
     return a
 
 
-def check_cardinality(x: np.ndarray, y: np.ndarray | None, sample_weight: np.ndarray | None = None) -> None:
+class Arrays:
+    """The data of a model with several inputs (or outputs): one array each, sliced together by sample."""
+
+    def __init__(self, arrays: list[np.ndarray]) -> None:
+        self.arrays = arrays
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, idx: Any) -> Arrays:
+        return Arrays([a[idx] for a in self.arrays])
+
+
+def to_arrays(data: Any, what: str, names: list[str] | None) -> np.ndarray | Arrays:
+    """`to_array` for a model with one input (names None), else one array per name: from a list in the model's
+    order or a dict by input (output) layer name; their sample counts must agree."""
+    if names is None:
+        if isinstance(data, (list, tuple)) and len(data) == 1 and isinstance(data[0], (np.ndarray, Tensor)):
+            data = data[0]
+        return to_array(data, what)
+    if isinstance(data, dict):
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise ValueError(f"`{what}` is missing the entries {missing} (the model's are {names}); got "
+                             f"{list(data)}")
+        data = [data[n] for n in names]
+    if not isinstance(data, (list, tuple)) or len(data) != len(names):
+        got = f"{len(data)} arrays" if isinstance(data, (list, tuple)) else f"one {type(data).__name__}"
+        raise ValueError(f"`{what}`: the model has {len(names)} ({', '.join(names)}); pass a list of "
+                         f"{len(names)} arrays or a dict by name, got {got}")
+    arrays = [to_array(d, f"{what}[{i}]") for i, d in enumerate(data)]
+    if len({len(a) for a in arrays}) > 1:
+        raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the same number of samples."
+                         f"\n'{what}' sizes: {', '.join(str(len(a)) for a in arrays)}")
+    return Arrays(arrays)
+
+
+def check_cardinality(x: Any, y: Any, sample_weight: np.ndarray | None = None) -> None:
     """x, y (and sample weights) must hold the same number of samples."""
     sizes = {"x": len(x)}
     if y is not None:
@@ -62,11 +99,12 @@ def split_validation(arrays: list[np.ndarray | None], fraction: float) -> tuple[
             [None if a is None else a[split_at:] for a in arrays])
 
 
-def unpack_validation(validation_data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def unpack_validation(validation_data: Any, to_x: Any = None, to_y: Any = None) -> tuple[Any, Any, Any]:
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("`validation_data` should be a tuple `(val_x, val_y)` or `(val_x, val_y, val_sample_weight)`"
                          f", got {type(validation_data).__name__}")
-    xv, yv = to_array(validation_data[0], "validation x"), to_array(validation_data[1], "validation y")
+    xv = (to_x or to_array)(validation_data[0], "validation x")
+    yv = (to_y or to_array)(validation_data[1], "validation y")
     sw = None if len(validation_data) == 2 or validation_data[2] is None else np.asarray(validation_data[2])
     check_cardinality(xv, yv, sw)
     return xv, yv, sw
@@ -85,5 +123,5 @@ def class_weights_to_sample_weights(y: np.ndarray, class_weight: dict[int, float
     return np.array([class_weight.get(int(c), 1.0) for c in ids], dtype=np.float32)
 
 
-__all__ = ["batches", "check_cardinality", "class_weights_to_sample_weights", "split_validation", "to_array",
-           "unpack_validation"]
+__all__ = ["Arrays", "batches", "check_cardinality", "class_weights_to_sample_weights", "split_validation",
+           "to_array", "to_arrays", "unpack_validation"]

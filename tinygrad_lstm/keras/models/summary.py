@@ -40,30 +40,51 @@ def _shape_text(shape: Any) -> str:
     return show_shape(shape)
 
 
-def rows(model: Any) -> list[tuple[str, str, str]]:
+def connections(model: Any) -> dict[str, str] | None:
+    """Per layer, the outputs its calls read ("lstm[0][0], dense[0][0]"), for a functional model whose layers
+    do not simply form a chain (Keras adds a "Connected to" column then); None otherwise."""
+    nodes = getattr(model, "_nodes", None)
+    if nodes is None:
+        return None
+    readers: dict[int, int] = {}
+    for node in nodes:
+        for t in node.inputs:
+            readers[id(t)] = readers.get(id(t), 0) + 1
+    chain = len(model.inputs) == 1 and len(model.outputs) == 1 and all(len(n.inputs) <= 1 for n in nodes) and \
+        all(v == 1 for v in readers.values())
+    if chain:
+        return None
+    text: dict[str, list[str]] = {}
+    for node in nodes:
+        text.setdefault(node.layer.name, []).extend(
+            f"{t.node.layer.name}[{t.node.layer._inbound_nodes.index(t.node)}][{t.index}]" for t in node.inputs)
+    return {name: ", ".join(parts) or "-" for name, parts in text.items()}
+
+
+def rows(model: Any) -> list[tuple[str, ...]]:
+    links = connections(model)
     out = []
     for layer in model.layers:
         params = f"{sum(p.numel() for p in layer.parameters()):,}" if layer.built else "0 (unbuilt)"
-        out.append((f"{layer.name} ({type(layer).__name__})", _shape_text(layer.output_shape), params))
+        row = (f"{layer.name} ({type(layer).__name__})", _shape_text(layer.output_shape), params)
+        out.append(row if links is None else row + (links.get(layer.name, "-"),))
     return out
 
 
 def summary_text(model: Any) -> str:
     table = rows(model)
-    w0 = max([31] + [len(r[0]) for r in table])
-    w1 = max([22] + [len(r[1]) for r in table])
-    w2 = max([13] + [len(r[2]) for r in table])
-    widths = (w0 + 2, w1 + 2, w2 + 2)
+    header = ("Layer (type)", "Output Shape", "Param #", "Connected to")[:len(table[0]) if table else 3]
+    mins = (31, 22, 13, 17)
+    widths = [max([mins[i]] + [len(r[i]) for r in table]) for i in range(len(header))]
 
     def rule(left: str, mid: str, right: str, fill: str) -> str:
-        return left + mid.join(fill * w for w in widths) + right
+        return left + mid.join(fill * (w + 2) for w in widths) + right
 
-    def row(cells: tuple[str, str, str], bar: str) -> str:
-        a, b, c = cells
-        return f"{bar} {a:<{w0}} {bar} {b:<{w1}} {bar} {c:>{w2}} {bar}"
+    def row(cells: tuple[str, ...], bar: str) -> str:
+        parts = [f"{c:>{w}}" if i == 2 else f"{c:<{w}}" for i, (c, w) in enumerate(zip(cells, widths))]
+        return bar + " " + f" {bar} ".join(parts) + " " + bar
 
-    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(("Layer (type)", "Output Shape", "Param #"), "┃"),
-             rule("┡", "╇", "┩", "━")]
+    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(header, "┃"), rule("┡", "╇", "┩", "━")]
     for i, r in enumerate(table):
         if i:
             lines.append(rule("├", "┼", "┤", "─"))

@@ -33,20 +33,27 @@ COMPILE_FIRST = "You must compile your model before training/testing. Use `model
 
 
 class Model(Layer):
-    """Base class of models: subclass it and write ``call(self, inputs, training=False)``, or use Sequential.
-    (Keras's functional form ``Model(inputs, outputs)`` is not available.)"""
+    """Base class of models. ``Model(inputs, outputs)`` builds a functional model (see `functional`); or subclass
+    it and write ``call(self, inputs, training=False)``; or use Sequential."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+
+            return object.__new__(Functional)  # Keras's Model(inputs, outputs) is a Functional model
+        return object.__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise NotImplementedError("The functional API, Model(inputs, outputs), is not supported: use "
-                                      "Sequential([...]), or subclass Model and write call(self, inputs, "
-                                      "training=False)")
+            raise TypeError(f"{type(self).__name__}: a subclassed Model takes no inputs/outputs; build a functional "
+                            "model with keras.Model(inputs, outputs)")
         super().__init__(**kwargs)
         self.optimizer: optimizers_mod.Optimizer | None = None
-        self.loss: losses_mod.Loss | None = None
+        self.loss: Any = None
         self.stop_training = False
         self.history: History | None = None
         self.compiled = False
+        self._compile_args: dict[str, Any] = {}
         self._metric_ids: list[Any] = []
         self._train_metrics: list[metrics_mod.Metric] = []
         self._eval_metrics: list[metrics_mod.Metric] = []
@@ -69,8 +76,18 @@ class Model(Layer):
         """Print the table of layers, output shapes and parameter counts (Keras 3's layout)."""
         print_summary(self, print_fn)
 
-    def _check_data(self, x: np.ndarray) -> None:
+    def _check_data(self, x: Any) -> None:
         """Check all of `x` against the declared input shape, before the first batch (Sequential does)."""
+
+    def _to_x(self, x: Any, what: str = "x") -> Any:
+        """The model's input data as one array (several: `data.Arrays`, in the functional model)."""
+        return data.to_array(x, what)
+
+    def _to_y(self, y: Any, what: str = "y") -> Any:
+        return data.to_array(y, what)
+
+    def _output_count(self) -> int:
+        return 1
 
     def _run(self, x: Any, training: bool) -> tuple[Any, np.ndarray | None]:
         """The forward pass and the mask of its output (None unless the model passes one on)."""
@@ -89,17 +106,48 @@ class Model(Layer):
         if loss is None:
             raise ValueError("compile: give a loss, e.g. loss='binary_crossentropy'. Known losses: "
                              f"{', '.join(sorted(losses_mod._BY_NAME))} (or a function fn(y_true, y_pred))")
-        if loss_weights is not None or weighted_metrics is not None:
-            raise NotImplementedError("compile: loss_weights and weighted_metrics are not supported (one output)")
-        if isinstance(metrics, dict) or isinstance(loss, (dict, list)):
-            raise NotImplementedError("compile: per-output losses and metrics are not supported (one output)")
+        if weighted_metrics is not None:
+            raise NotImplementedError("compile: weighted_metrics are not supported")
         self.optimizer = optimizers_mod.get(optimizer)
-        self.loss = losses_mod.get(loss)
+        self.loss = self._output_losses(loss, loss_weights, metrics)
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
         self._metric_ids = list(metrics or [])
         self._train_metrics = [metrics_mod.get(m) for m in self._metric_ids]
         self._eval_metrics = [copy.deepcopy(m) for m in self._train_metrics]
         self._loss_tracker, self._eval_loss_tracker = metrics_mod.Mean("loss"), metrics_mod.Mean("loss")
         self.compiled = True
+
+    def _output_losses(self, loss: Any, loss_weights: Any, metrics: Any) -> Any:
+        """One Loss; with several outputs, a list of (loss, weight) per output (one loss given: for each)."""
+        n = self._output_count()
+        if n == 1:
+            if isinstance(loss, (list, dict)) or loss_weights is not None:
+                raise ValueError("compile: a list/dict of losses and loss_weights are for models with several "
+                                 "outputs; this model has one")
+            return losses_mod.get(loss)
+        if metrics:
+            raise NotImplementedError(f"compile: metrics for a model with {n} outputs are not supported (compile "
+                                      "without metrics, or evaluate each output from predict)")
+        names = self.output_names  # type: ignore[attr-defined]
+        per = [loss[k] for k in names] if isinstance(loss, dict) else list(loss) if isinstance(loss, list) \
+            else [loss] * n
+        weights = [loss_weights[k] for k in names] if isinstance(loss_weights, dict) else \
+            list(loss_weights) if loss_weights is not None else [1.0] * n
+        if len(per) != n or len(weights) != n:
+            raise ValueError(f"compile: the model has {n} outputs ({', '.join(names)}); got {len(per)} losses and "
+                             f"{len(weights)} loss weights")
+        return [(losses_mod.get(f), float(w)) for f, w in zip(per, weights)]
+
+    def _loss_value(self, y: Any, y_pred: Any, sw: np.ndarray | None, mask: Any) -> Tensor:
+        """The loss of a batch; with several outputs the weighted sum of each output's loss (as Keras)."""
+        if not isinstance(self.loss, list):
+            return self.loss(y, self._single(y_pred), sample_weight=sw, mask=mask)
+        total: Tensor | None = None
+        for (fn, w), yk, pk, mk in zip(self.loss, y.arrays, y_pred, mask):
+            term = fn(yk, pk, sample_weight=sw, mask=mk) * w
+            total = term if total is None else total + term
+        assert total is not None
+        return total
 
     @property
     def metrics(self) -> list[metrics_mod.Metric]:
@@ -115,22 +163,22 @@ class Model(Layer):
             raise RuntimeError(COMPILE_FIRST)
 
     # ----- one batch ----------------------------------------------------------------------------------------
-    def _train_batch(self, x: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> None:
+    def _train_batch(self, x: Any, y: Any, sw: np.ndarray | None) -> None:
         assert self.loss is not None and self.optimizer is not None
         params = self.trainable_weights
         for p in params:
             p.grad = None
         y_pred, mask = self._run(x, training=True)
-        loss = self.loss(y, self._single(y_pred), sample_weight=sw, mask=mask)
+        loss = self._loss_value(y, y_pred, sw, mask)
         loss.backward()
         self.optimizer.apply(self.trainable_weights)
         self._track(self._loss_tracker, self._train_metrics, loss, y, y_pred, mask)
 
-    def _test_batch(self, x: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> None:
+    def _test_batch(self, x: Any, y: Any, sw: np.ndarray | None) -> None:
         assert self.loss is not None
         with autograd.no_grad():
             y_pred, mask = self._run(x, training=False)
-            loss = self.loss(y, self._single(y_pred), sample_weight=sw, mask=mask)
+            loss = self._loss_value(y, y_pred, sw, mask)
         self._track(self._eval_loss_tracker, self._eval_metrics, loss, y, y_pred, mask)
 
     @staticmethod
@@ -141,7 +189,7 @@ class Model(Layer):
         return y_pred
 
     @staticmethod
-    def _track(tracker: metrics_mod.Mean, metrics: list[metrics_mod.Metric], loss: Tensor, y: np.ndarray,
+    def _track(tracker: metrics_mod.Mean, metrics: list[metrics_mod.Metric], loss: Tensor, y: Any,
                y_pred: Tensor, mask: np.ndarray | None) -> None:
         tracker.update_state(float(loss.item()), sample_weight=len(y))
         for m in metrics:
@@ -165,7 +213,7 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"fit: unrecognized keyword argument(s): {', '.join(sorted(kwargs))}")
         self._require_compiled()
-        xs, ys = data.to_array(x, "x"), data.to_array(y, "y")
+        xs, ys = self._to_x(x), self._to_y(y)
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
         data.check_cardinality(xs, ys, sw)
         self._check_data(xs)
@@ -174,7 +222,7 @@ class Model(Layer):
             sw = cw if sw is None else sw * cw
         val = None
         if validation_data is not None:
-            val = data.unpack_validation(validation_data)
+            val = data.unpack_validation(validation_data, self._to_x, self._to_y)
             self._check_data(val[0])
         elif validation_split:
             (xs, ys, sw), (xv, yv, swv) = data.split_validation([xs, ys, sw], validation_split)
@@ -212,7 +260,7 @@ class Model(Layer):
         cbl.on_train_end(logs)
         return history
 
-    def _evaluate_arrays(self, x: np.ndarray, y: np.ndarray, sw: np.ndarray | None, batch_size: int,
+    def _evaluate_arrays(self, x: Any, y: Any, sw: np.ndarray | None, batch_size: int,
                          prefix: str = "") -> dict[str, float]:
         self._eval_loss_tracker.reset_state()
         for m in self._eval_metrics:
@@ -225,7 +273,7 @@ class Model(Layer):
                  sample_weight: Any = None, return_dict: bool = False, **kwargs: Any) -> Any:
         """The loss on (x, y), or [loss, *metrics] when metrics were compiled (a dict with return_dict=True)."""
         self._require_compiled()
-        xs, ys = data.to_array(x, "x"), data.to_array(y, "y")
+        xs, ys = self._to_x(x), self._to_y(y)
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
         data.check_cardinality(xs, ys, sw)
         self._check_data(xs)
@@ -237,7 +285,7 @@ class Model(Layer):
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto", **kwargs: Any) -> Any:
         """The outputs for x, batch by batch, in inference mode (no dropout), as a numpy array."""
-        xs = data.to_array(x, "x")
+        xs = self._to_x(x)
         self._check_data(xs)
         outs: list[Any] = []
         with autograd.no_grad():
@@ -254,7 +302,7 @@ class Model(Layer):
     def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """One optimizer step on this batch; returns its loss (and metrics)."""
         self._require_compiled()
-        xs, ys = data.to_array(x, "x"), data.to_array(y, "y")
+        xs, ys = self._to_x(x), self._to_y(y)
         data.check_cardinality(xs, ys)
         self._loss_tracker.reset_state()
         for m in self._train_metrics:
@@ -267,10 +315,11 @@ class Model(Layer):
         return values[0] if len(values) == 1 else values
 
     def test_on_batch(self, x: Any, y: Any, sample_weight: Any = None, return_dict: bool = False) -> Any:
-        return self.evaluate(x, y, batch_size=len(x), sample_weight=sample_weight, return_dict=return_dict)
+        return self.evaluate(x, y, batch_size=len(self._to_x(x)), sample_weight=sample_weight,
+                             return_dict=return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
-        return self.predict(x, batch_size=len(x))
+        return self.predict(x, batch_size=len(self._to_x(x)))
 
     # ----- weights on disk ----------------------------------------------------------------------------------
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
