@@ -24,12 +24,13 @@ from . import (
     models,
     optimizers,
     preprocessing,
+    saving,
     utils,
 )
-from .layers import Input
+from .layers import Input, KerasTensor
 from .models import Model, Sequential
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
-    "losses", "metrics", "models", "optimizers", "preprocessing", "utils",
+    "Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
+    "initializers", "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "saving", "utils",
 ]

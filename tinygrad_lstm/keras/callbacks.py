@@ -186,9 +186,9 @@ class ModelCheckpoint(Callback):
     """Save the weights after each epoch (or only when `monitor` improves, with save_best_only=True).
 
     `filepath` may hold fields filled from the epoch (1-based) and the logs: ``"ckpt-{epoch:02d}-{val_loss:.2f}"``.
-    The file is always written by `model.save_weights` (tinygrad_lstm's safe .npz format, at exactly that path,
-    whatever its extension): `save_weights_only=False` saves the weights too, since the architecture is the
-    Python code that builds the model.
+    With save_weights_only=False and a path ending in ``.keras`` the whole model is saved (`model.save`, as
+    Keras); otherwise the weights, by `model.save_weights` (tinygrad_lstm's safe .npz format, at exactly that
+    path, whatever its extension).
     """
 
     def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss", verbose: int = 0,
@@ -227,7 +227,10 @@ class ModelCheckpoint(Callback):
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
-        self.model.save_weights(path)
+        if not self.save_weights_only and path.endswith(".keras"):
+            self.model.save(path)
+        else:
+            self.model.save_weights(path)
 
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "ModelCheckpoint", "ProgbarLogger"]

@@ -1,4 +1,4 @@
-"""Small helpers from keras.utils: `to_categorical`, `set_random_seed`, `clear_session`."""
+"""Small helpers from keras.utils: `to_categorical`, `set_random_seed`, `clear_session`, `plot_model`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from ..random import manual_seed
 from .backend import clear_session
+from .plot import model_to_dot, plot_model
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:
@@ -40,4 +41,4 @@ def set_random_seed(seed: int) -> None:
     manual_seed(seed)
 
 
-__all__ = ["clear_session", "set_random_seed", "to_categorical"]
+__all__ = ["clear_session", "model_to_dot", "plot_model", "set_random_seed", "to_categorical"]

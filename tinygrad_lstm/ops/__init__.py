@@ -11,9 +11,11 @@
 - `scan`: cumsum, cumprod, prod (exact where inputs are zero)
 - `indexing`: scatter, scatter_add (gather is a GetItem on `index_grids`)
 - `einsum`: Einstein summation over any number of operands
+- `conv`: 1-D convolution (torch's conv1d: channels first, stride, padding, dilation)
 """
 
 from .activations import Celu, Elu, Hardsigmoid, Hardswish, Hardtanh, Selu, Softsign
+from .conv import Conv1d
 from .einsum import Einsum
 from .elementwise import (
     Abs,
@@ -71,7 +73,7 @@ from .softmax import LogSoftmax, LogSumExp, Softmax
 
 __all__ = [
     "Abs", "Acos", "Acosh", "Add", "Asin", "Asinh", "Atan", "Atanh", "Cast", "Ceil", "Celu", "Clip", "Clone",
-    "Concat", "CumProd", "CumSum", "Einsum", "Prod", "Scatter",
+    "Concat", "Conv1d", "CumProd", "CumSum", "Einsum", "Prod", "Scatter",
     "Contiguous", "Cos", "Cosh", "Div", "Elu", "Erf", "Exp", "Exp2", "Expand", "Expm1", "Floor", "GetItem",
     "Hardsigmoid", "Hardswish", "Hardtanh", "Lerp", "Log", "Log1p", "Log2", "Log10", "LogAddExp", "LogSoftmax",
     "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape",

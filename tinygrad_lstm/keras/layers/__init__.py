@@ -3,7 +3,7 @@ and autograd. Weights use Keras's names and layouts, so `get_weights`/`set_weigh
 
 from typing import Any
 
-from .base import Layer
+from .base import Layer, serialize
 from .cells import GRUCell, LSTMCell, SimpleRNNCell
 from .convolutional import Conv1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, InputSpec, Masking
@@ -16,11 +16,6 @@ from .wrappers import Bidirectional, TimeDistributed
 
 Convolution1D, MaxPool1D, GlobalAvgPool1D, GlobalMaxPool1D = Conv1D, MaxPooling1D, GlobalAveragePooling1D, \
     GlobalMaxPooling1D  # Keras's aliases
-
-
-def serialize(layer: Layer) -> dict[str, Any]:
-    """``{"class_name": "LSTM", "config": {...}}``: what `deserialize` turns back into an unbuilt layer."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
 def deserialize(config: dict[str, Any]) -> Layer:

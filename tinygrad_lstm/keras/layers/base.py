@@ -209,4 +209,9 @@ class Layer(Module):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-__all__ = ["Layer", "Shape", "as_tensor", "call_kwargs", "incompatible", "show_shape"]
+def serialize(layer: Layer) -> dict[str, Any]:
+    """``{"class_name": "LSTM", "config": {...}}``: what `layers.deserialize` turns back into an unbuilt layer."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+__all__ = ["Layer", "Shape", "as_tensor", "call_kwargs", "incompatible", "serialize", "show_shape"]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...tensor import Tensor, concat
-from .base import Layer, Shape, show_shape
+from .base import Layer, Shape, serialize, show_shape
 from .recurrent import RNN
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -109,7 +109,15 @@ class Bidirectional(Layer):
         return out
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "merge_mode": self.merge_mode, "layer": self.forward_layer.get_config()}
+        return {**super().get_config(), "merge_mode": self.merge_mode, "layer": serialize(self.forward_layer),
+                "backward_layer": serialize(self.backward_layer)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Bidirectional:
+        from . import deserialize
+
+        return cls(**{**config, "layer": deserialize(config["layer"]),
+                      "backward_layer": deserialize(config["backward_layer"])})
 
 
 class TimeDistributed(Layer):
@@ -148,7 +156,13 @@ class TimeDistributed(Layer):
         return y.reshape((B, T) + y.shape[1:])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "layer": self.layer.get_config()}
+        return {**super().get_config(), "layer": serialize(self.layer)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TimeDistributed:
+        from . import deserialize
+
+        return cls(**{**config, "layer": deserialize(config["layer"])})
 
 
 __all__ = ["Bidirectional", "TimeDistributed"]

@@ -171,8 +171,23 @@ class Sequential(Model):
         return shape
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "layers": [{"class_name": type(lay).__name__, "config": lay.get_config()}
-                                              for lay in self._layers]}
+        from ..layers import serialize
+
+        return {"name": self.name, "trainable": self.trainable, "layers": [serialize(lay) for lay in self._layers],
+                "input_shape": self._input_declared, "build_input_shape": self._build_input_shape}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        from ..layers import deserialize
+
+        model = cls(name=config["name"], trainable=config.get("trainable", True))
+        if config.get("input_shape") is not None:
+            model._input_declared = tuple(config["input_shape"])
+        for layer in config["layers"]:
+            model.add(deserialize(layer))
+        if not model.built and config.get("build_input_shape") is not None:
+            model._build_layers(tuple(config["build_input_shape"]))  # built from data, not declared
+        return model
 
 
 __all__ = ["Sequential"]

@@ -330,12 +330,12 @@ class Model(Layer):
         """Read weights written by `save_weights` into this (built) model; counts and shapes are checked."""
         saving.load_weights(self, filepath)
 
-    def save(self, filepath: str, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("model.save (the whole model) is not supported: the architecture is the code "
-                                  "that builds the model. Save the weights with model.save_weights(path) and load "
-                                  "them into a model built by the same code with model.load_weights(path)")
+    def save(self, filepath: str, overwrite: bool = True, **kwargs: Any) -> None:
+        """Write the whole model to a ``.keras`` file: architecture, weights, compile arguments and optimizer
+        state (see `model_file`); `keras.models.load_model` reads it back."""
+        from .model_file import save_model
 
-
+        save_model(self, filepath, overwrite)
 
 
 __all__ = ["Model"]

@@ -116,6 +116,24 @@ class Optimizer:
             st = self.state[p] = {n: np.zeros_like(p.data) for n in names}
         return st
 
+    # ----- saving (model.save / load_model) ----------------------------------------------------------------
+    def save_own_variables(self, names: dict[int, str]) -> dict[str, Any]:
+        """The step count and every variable's state arrays, keyed by the variable's name (`names`: id → name)."""
+        return {"iterations": self.iterations,
+                "slots": {names[id(p)]: {k: v.copy() for k, v in st.items()} for p, st in self.state.items()}}
+
+    def load_own_variables(self, store: dict[str, Any], variables: dict[str, Tensor],
+                           trainable: Sequence[Tensor]) -> None:
+        """Put back what `save_own_variables` returned, onto the variables of the same names; `trainable` (the
+        model's trainable weights, in order) is what the optimizer is bound to, as at its first step."""
+        missing = sorted(set(store["slots"]) - set(variables))
+        if missing:
+            raise ValueError(f"{type(self).__name__}: saved state for variables {missing}, which the model lacks")
+        self.build(trainable)
+        self.iterations = int(store["iterations"])
+        self.state = {variables[n]: {k: np.array(v, dtype=variables[n].dtype) for k, v in st.items()}
+                      for n, st in store["slots"].items()}
+
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "learning_rate": self.learning_rate, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}

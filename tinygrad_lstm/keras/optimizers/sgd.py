@@ -11,7 +11,7 @@ old rates, PyTorch's buffer does not: here the PyTorch form is used.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,18 @@ class SGD(Optimizer):
             p.grad = g
         self._torch.param_groups[0]["lr"] = lr
         self._torch.step()
+
+    def save_own_variables(self, names: dict[int, str]) -> dict[str, Any]:
+        store = super().save_own_variables(names)
+        if self._torch is not None:  # the momentum buffers live in the optim.SGD that runs the rule
+            store["momentum"] = self._torch.state_dict()
+        return store
+
+    def load_own_variables(self, store: dict[str, Any], variables: dict[str, Tensor],
+                           trainable: Sequence[Tensor]) -> None:
+        super().load_own_variables(store, variables, trainable)
+        if "momentum" in store and self._torch is not None:
+            self._torch.load_state_dict(store["momentum"])
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
