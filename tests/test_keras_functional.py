@@ -138,3 +138,23 @@ def test_functional_errors_say_what_is_wrong():
     with pytest.raises(ValueError, match="used 2 times"):
         x = keras.Input(shape=(2,))
         keras.Model(x, layers.Dense(1, name="d")(layers.Dense(2, name="d")(x)))
+
+
+def test_a_model_inside_a_model_follows_training_and_freezing():
+    inner = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(4), layers.BatchNormalization()])
+    x = keras.Input(shape=(4,))
+    model = keras.Model(x, layers.Dense(1)(inner(x)))
+    bn = inner.layers[1]
+    model.trainable = False
+    model.trainable = True
+    assert len(model.trainable_weights) == 6 and len(model.non_trainable_weights) == 2  # moving stats stay fixed
+    data = np.random.default_rng(0).standard_normal((8, 4)).astype("float32") + 3
+    model.predict(data, verbose=0)
+    assert np.array_equal(bn.get_weights()[2], np.zeros(4))  # inference: the moving mean is only read
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(data, np.zeros((8, 1)), batch_size=8, verbose=0)  # training reaches the inner model's layers
+    assert not np.array_equal(bn.get_weights()[2], np.zeros(4))
+    inner.trainable = False  # freezing the inner model freezes its layers: BatchNormalization in inference mode
+    before = bn.get_weights()[2].copy()
+    model.fit(data, np.zeros((8, 1)), batch_size=8, verbose=0)
+    assert np.array_equal(bn.get_weights()[2], before) and len(model.trainable_weights) == 2

@@ -98,6 +98,8 @@ class Layer(Module):
                              f"expected {tuple(shape)}")
         p = Parameter(data, requires_grad=trainable and self._trainable)
         setattr(self, name, p)
+        if not trainable:
+            object.__setattr__(self, "_fixed_weights", (*getattr(self, "_fixed_weights", ()), name))
         return p
 
     @property
@@ -106,9 +108,15 @@ class Layer(Module):
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        object.__setattr__(self, "_trainable", bool(value))
-        for p in self.parameters():
-            p.requires_grad = bool(value)
+        """Freeze (False) or unfreeze this layer and every layer inside it; weights made with trainable=False
+        (BatchNormalization's moving statistics) are never trained either way."""
+        for m in self.modules():  # iterative, this layer included
+            if isinstance(m, Layer):
+                object.__setattr__(m, "_trainable", bool(value))
+            fixed = getattr(m, "_fixed_weights", ())
+            for name, p in m._parameters.items():
+                if p is not None and name not in fixed:
+                    p.requires_grad = bool(value)
 
     @property
     def weights(self) -> list[Parameter]:

@@ -5,7 +5,7 @@
                   moving_mean ← m·moving_mean + (1 - m)·μ_B,  moving_variance ← m·moving_variance + (1 - m)·σ²_B
       inference:  y = γ·(x - moving_mean)/√(moving_variance + ε) + β
       weights gamma, beta (trained), moving_mean, moving_variance (not trained); momentum m = 0.99, ε = 1e-3.
-      A layer set trainable=False always runs in inference mode (as Keras).
+      A layer set trainable=False (itself or a model holding it) always runs in inference mode (as Keras).
     LayerNormalization, per sample, over the `axis` (default last): y = γ·(x - μ)/√(σ² + ε) + β, ε = 1e-3.
 
 The gradients come from autograd through the Tensor expressions (the batch statistics are differentiated too).
@@ -102,13 +102,6 @@ class BatchNormalization(_Normalization):
         self._affine_weights(shape)
         self.add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
         self.add_weight("moving_variance", shape, self.moving_variance_initializer, trainable=False)
-
-    @Layer.trainable.setter  # type: ignore[attr-defined]
-    def trainable(self, value: bool) -> None:
-        object.__setattr__(self, "_trainable", bool(value))
-        for p in (self.gamma, self.beta) if self.built else ():
-            if p is not None:
-                p.requires_grad = bool(value)  # the moving statistics are never trained
 
     def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         x = self._checked(inputs)

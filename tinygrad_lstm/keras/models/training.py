@@ -296,8 +296,13 @@ class Model(Layer):
             return np.concatenate([o.data for o in outs])
         return [np.concatenate([o[k].data for o in outs]) for k in range(len(outs[0]))]
 
-    def __call__(self, inputs: Any, training: bool = False, mask: Any = None, **kwargs: Any) -> Any:
-        return super().__call__(inputs, training=training, mask=mask, **kwargs)
+    def __call__(self, inputs: Any, training: bool | None = None, mask: Any = None, **kwargs: Any) -> Any:
+        # passed on only when given: a model called inside a functional model follows that model's training flag
+        if training is not None:
+            kwargs["training"] = training
+        if mask is not None:
+            kwargs["mask"] = mask
+        return super().__call__(inputs, **kwargs)
 
     def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """One optimizer step on this batch; returns its loss (and metrics)."""
