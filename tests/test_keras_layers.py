@@ -198,6 +198,10 @@ def test_masking_layer_hides_padded_steps_from_an_lstm():
     h = lstm(masking(x), mask=masking.compute_mask(x, None)).data
     alone = lstm(x[:1, 2:]).data
     close(h[0], alone[0], 1e-6)
+    out, (g,), _, w = run(layers.Masking(0.0), x)  # masked steps are zeros, and pass no gradient back
+    keep = np.any(x != 0, axis=-1, keepdims=True)
+    close(out, x * keep)
+    close(g, w * keep)
 
 
 def test_layer_errors_name_what_they_got():

@@ -86,7 +86,7 @@ def test_sequential_round_trip_with_sgd_momentum_masking_and_wrappers(tmp_path):
     assert_same_weights(continue_training(loaded, ids, target), continue_training(model, ids, target))
 
 
-def test_save_is_atomic_and_checks_its_input(tmp_path):
+def test_save_is_atomic_and_checks_its_input(tmp_path, monkeypatch):
     model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2, activation=lambda t: t * 2)])
     path = tmp_path / "m.keras"
     path.write_bytes(b"the previous file")
@@ -95,6 +95,18 @@ def test_save_is_atomic_and_checks_its_input(tmp_path):
     assert path.read_bytes() == b"the previous file" and os.listdir(tmp_path) == ["m.keras"]  # no temp file left
     with pytest.raises(ValueError, match=r"\.keras"):
         model.save(tmp_path / "m.h5")
+
+    def crash(f, arrays):
+        f.write(b"half a zip")
+        raise OSError("disk full")
+
+    from tinygrad_lstm import serialization
+
+    with monkeypatch.context() as m:
+        m.setattr(serialization, "_write_npz", crash)
+        with pytest.raises(OSError, match="disk full"):
+            keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2)]).save(path)
+    assert path.read_bytes() == b"the previous file" and os.listdir(tmp_path) == ["m.keras"]
     good = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2)])
     good.save_weights(tmp_path / "w.npz")
     with pytest.raises(ValueError, match="not a model written by model.save"):
