@@ -162,6 +162,8 @@ def test_equations_view_of_a_layer_and_the_cli(tmp_path, capsys):
     labels = nodes(dot)
     assert sum(lab.startswith("W") for lab in labels.values()) == 2 * 3 * 4  # layers x steps x gates
     assert sum(lab.startswith("<b>stack</b>") for lab in labels.values()) == 2  # each layer stacks its outputs
+    layer1 = [lab for lab in labels.values() if lab.startswith("W") and symbol_html("h_t") in lab]
+    assert len(layer1) == 3 * 4  # layer 1 reads the h_t of the layer below, at the same step
     loss, _ = unrolled("gru", 2)
     assert "GetItem" not in viz.to_dot(loss, view="equations") and "GetItem" in viz.to_dot(loss)
     with pytest.raises(ValueError, match="view must be one of"):

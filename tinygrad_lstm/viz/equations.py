@@ -183,6 +183,10 @@ class _Builder:
             if a is not None and b is not None and a.name and b.name:
                 op = {"Mul": "⊙", "Add": " + ", "Sub": " − "}[s._ctx.op]
                 return self.symbol(a, reader) + op + self.symbol(b, reader)
+        if s is not None and not s.name and s._ctx is not None and s._ctx.op == "Stack":
+            names = {p.name for p in s._ctx.parents}  # a layer below's outputs: this step reads its own h_t
+            if len(names) == 1 and None not in names:
+                return symbol_html(names.pop())
         if s is None or not s.name:
             return "0" if s is not None and s._ctx is None and not s.data.any() else "·"
         if s.name.endswith("_t") and s._ctx is not None and _step(s) != _step(reader):
