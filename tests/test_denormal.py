@@ -9,6 +9,7 @@ from numba import njit, prange
 
 import tinygrad_lstm
 from tinygrad_lstm.kernels import denormal
+from tinygrad_lstm.kernels.mxcsr import flush_enter, flush_exit
 
 pytestmark = pytest.mark.skipif(not denormal.SUPPORTED, reason="flush-to-zero is implemented for x86-64 only")
 
@@ -126,3 +127,24 @@ def test_threads_started_later_inherit_and_older_threads_follow_sync_thread():
     assert newer() == 0.0  # pthreads copy the creating thread's floating-point environment
     before_sync, _, after_sync = older()
     assert before_sync == SUB_FLOAT and after_sync == 0.0
+
+
+@njit(parallel=True)
+def _flushing_kernel(a, b, chunks):
+    """Each chunk flushes only while it computes: its product is 0, its thread's mode afterwards as before."""
+    out = np.zeros(chunks, np.float64)
+    for k in prange(chunks):
+        prev = flush_enter()
+        out[k] = a[k] * b[k]
+        flush_exit(prev)
+    return out
+
+
+def test_a_kernel_can_flush_only_while_it_runs():
+    n = 16 * numba.config.NUMBA_NUM_THREADS
+    assert np.all(_flushing_kernel(np.full(n, A), np.full(n, B), n) == 0)
+    assert not tinygrad_lstm.get_flush_denormal() and denormal.worker_flush_denormal() == [False] * (n // 16)
+    assert A * B == SUB and np.all(_run_everywhere()[:, 1] == np.float64(SUB))
+    assert tinygrad_lstm.set_flush_denormal(True)  # and a caller that flushes keeps flushing
+    _flushing_kernel(np.full(n, A), np.full(n, B), n)
+    assert tinygrad_lstm.get_flush_denormal() and all(denormal.worker_flush_denormal())

@@ -4,6 +4,7 @@ MXCSR is per thread. LLVM's `llvm.x86.sse.stmxcsr` / `ldmxcsr` intrinsics store 
 numba emits them through `@intrinsic`. `switch_everywhere` runs a parallel loop with several chunks per pool
 thread; each chunk switches the thread it runs on and reads the register back, with `numba.get_thread_id()`, so
 the caller can check that every thread was reached. Used by `denormal.py`; importing this module needs x86.
+`flush_enter`/`flush_exit` let a compiled kernel flush only while it runs, leaving its caller's mode alone.
 """
 
 from __future__ import annotations
@@ -78,3 +79,18 @@ def switch_everywhere(mode, chunks):
         out[k, 1] = _stmxcsr() if mode < 0 else switch(mode == 1)
         out[k, 0] = numba.get_thread_id()
     return out
+
+
+@jit
+def flush_enter():
+    """For a compiled kernel that wants flushing only while it runs (its caller's mode untouched): switch this
+    thread to flushing; returns the register as it was, for `flush_exit`. Callable from other numba code."""
+    prev = _stmxcsr()
+    _ldmxcsr(prev | _BOTH)
+    return prev
+
+
+@jit
+def flush_exit(prev):
+    """Put FTZ and DAZ back as `prev` had them (the exception flags raised meanwhile stay raised)."""
+    _ldmxcsr((_stmxcsr() & _CLEAR) | (prev & _BOTH))
