@@ -17,6 +17,8 @@
 
     python -m benchmarks.lstm_train                        # configs a-d, 5 rounds (~5 min on 2 cores)
     python -m benchmarks.lstm_train --configs ad --rounds 2
+
+Ctrl-C during a later round prints the tables of the rounds already complete.
 """
 
 from __future__ import annotations
@@ -85,13 +87,21 @@ def available(impls: list[str]) -> list[str]:
 
 
 def collect(configs: str, impls: list[str], rounds: int, warmup: int, steps: int, log: PrintFn) -> dict:
-    """runs[(impl, cfg)] = the list of per-round results, rounds in order."""
+    """runs[(impl, cfg)] = the list of per-round results, rounds in order. Interrupted (Ctrl-C), it keeps the
+    rounds that were complete."""
     runs: dict[tuple[str, str], list[dict]] = {}
-    for r in range(rounds):
-        for cfg in configs:
-            for impl in impls if r % 2 == 0 else impls[::-1]:
-                log(f"round {r + 1}/{rounds}, config {cfg}: {impl}")
-                runs.setdefault((impl, cfg), []).append(run_one(impl, cfg, warmup, steps))
+    try:
+        for r in range(rounds):
+            for cfg in configs:
+                for impl in impls if r % 2 == 0 else impls[::-1]:
+                    log(f"round {r + 1}/{rounds}, config {cfg}: {impl}")
+                    runs.setdefault((impl, cfg), []).append(run_one(impl, cfg, warmup, steps))
+    except KeyboardInterrupt:
+        done = min((len(v) for v in runs.values()), default=0) if len(runs) == len(configs) * len(impls) else 0
+        if not done:
+            raise
+        log(f"interrupted: reporting the {done} complete round(s)")
+        runs = {k: v[:done] for k, v in runs.items()}
     return runs
 
 
@@ -185,6 +195,7 @@ def run(configs: str = "abcd", rounds: int = 5, warmup: int = 3, steps: int = 30
     runs = collect(configs, impls, rounds, warmup, steps, log)
     first = runs[(impls[0], configs[0])][0]
     removed = [k for k in OPENBLAS_VARS if k in os.environ]
+    rounds = len(runs[(impls[0], configs[0])])
     print_fn(f"\nOne LSTM training step (forward + backward + Adam, float32), ms/step: per round the median of {steps} "
              f"steps after {warmup} warm-up steps, then the median over {rounds} alternating rounds. numpy's BLAS: "
              f"{first['blas']}" + (f" (ran without {', '.join(removed)})" if removed else "") + ". Load average "

@@ -68,3 +68,23 @@ def test_report_states_targets():
     geo = (0.5 * 1.2 * 0.7 * 0.9) ** 0.25
     assert f"**{geo:.2f}**" in text and "target <= 0.8 over abcd: met" in text
     assert "<= 1.0 on every config: NOT met" in text and "140 MiB (target <= 150: met)" in text
+
+
+def test_an_interrupted_run_keeps_the_complete_rounds(monkeypatch):
+    calls = []
+
+    def fake_run_one(impl, cfg, warmup, steps):
+        calls.append((impl, cfg))
+        if len(calls) == 7:  # round 2 of 3, its 3rd of 4 runs
+            raise KeyboardInterrupt
+        return {"step_ms": [len(calls)]}
+
+    monkeypatch.setattr(lstm_train, "run_one", fake_run_one)
+    runs = lstm_train.collect("ab", ["ours", "torch.nn.LSTM"], 3, 1, 1, lambda msg: None)
+    assert calls[:4] == [("ours", "a"), ("torch.nn.LSTM", "a"), ("ours", "b"), ("torch.nn.LSTM", "b")]
+    assert calls[4:6] == [("torch.nn.LSTM", "a"), ("ours", "a")]  # the next round in the other order
+    assert {k: len(v) for k, v in runs.items()} == dict.fromkeys(runs, 1) and len(runs) == 4
+    calls.clear()
+    calls.extend(range(4))  # now the interrupt comes within the first round: nothing to report
+    with pytest.raises(KeyboardInterrupt):
+        lstm_train.collect("ab", ["ours", "torch.nn.LSTM"], 3, 1, 1, lambda msg: None)
