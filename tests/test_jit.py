@@ -18,7 +18,18 @@ import pytest
 from graph_support import graph_nodes
 
 from tinygrad_lstm import Tensor, backend, gradcheck, manual_seed, nn, no_grad
-from tinygrad_lstm.jit import CompiledStep, Fused, Ref, Stepper, Trace, fusion, fusion_enabled, plan, trace
+from tinygrad_lstm.jit import (
+    CompiledStep,
+    Fused,
+    Ref,
+    Stepper,
+    Trace,
+    fusion,
+    fusion_enabled,
+    plan,
+    trace,
+    whole_sequences,
+)
 from tinygrad_lstm.ops import elementwise as E
 from tinygrad_lstm.ops import movement as M
 from tinygrad_lstm.ops.matmul import MatMul
@@ -26,6 +37,14 @@ from tinygrad_lstm.ops.matmul import MatMul
 needs_fusion = pytest.mark.skipif(not fusion_enabled(), reason="fusion needs the numba backend and FUSE on")
 
 T, B, IN, H = 5, 2, 3, 4
+
+
+@pytest.fixture(autouse=True)
+def _step_by_step():
+    """These tests are about one step replayed fused (Stepper, Fused), the path of a cell the whole-sequence
+    compiler does not take; test_sequence.py covers the compiled loop."""
+    with whole_sequences(False):
+        yield
 
 
 # ---------------------------------------------------------------------------------------------------------------

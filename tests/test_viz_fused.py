@@ -7,7 +7,7 @@ import pytest
 from graph_support import graph_nodes
 
 from tinygrad_lstm import Tensor, autograd, manual_seed, nn, viz
-from tinygrad_lstm.jit import Fused, fusion, fusion_enabled
+from tinygrad_lstm.jit import Fused, Recurrence, fusion, fusion_enabled, whole_sequences
 from tinygrad_lstm.viz.unfuse import unfuse
 
 T, B, IN, H = 5, 2, 3, 4
@@ -26,6 +26,14 @@ LAYERS = {
 KINDS = list(LAYERS)
 
 pytestmark = pytest.mark.skipif(not fusion_enabled(), reason="fusion needs the numba backend")
+
+
+@pytest.fixture(autouse=True, params=["steps", "sequence"])
+def mode(request):
+    """Both compiled forms: each step replayed fused (jit.Fused, the path of a cell the whole-sequence compiler
+    does not take) and the whole loop as one op (jit.Recurrence)."""
+    with whole_sequences(request.param == "sequence"):
+        yield request.param
 
 
 def run(kind: str, fused: bool):
@@ -56,13 +64,16 @@ def traced_backward(loss: Tensor):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_fusion_is_active(kind):
+def test_fusion_is_active(kind, mode):
     fused, _ = run(kind, True)
     eager, _ = run(kind, False)
-    # the first steps run eagerly while traced (an LSTM's step 0 is not traceable: h_0 and c_0 are one zeros
-    # tensor), the rest are replayed fused
-    assert sum(isinstance(n, Fused) for n in graph_nodes(fused)) == T - 1  # the first step runs eagerly
-    assert not any(isinstance(n, Fused) for n in graph_nodes(eager))
+    # step by step: the first step runs eagerly while traced, the rest are replayed fused; as a sequence, one op
+    nodes = graph_nodes(fused)
+    if mode == "steps":
+        assert sum(isinstance(n, Fused) for n in nodes) == T - 1
+    else:
+        assert sum(isinstance(n, Recurrence) for n in nodes) == 1 and not any(isinstance(n, Fused) for n in nodes)
+    assert not any(isinstance(n, (Fused, Recurrence)) for n in graph_nodes(eager))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -161,7 +172,9 @@ def test_drawing_under_no_grad_and_only_part_of_the_outputs_reached():
     assert "not recorded" in pictures[0] and "Fused" not in pictures[0]
 
 
-def test_view_maps_back_to_the_real_graph():
+def test_view_maps_back_to_the_real_graph(mode):
+    if mode == "sequence":
+        pytest.skip("about Fused expansions; test_sequence_view_maps_back covers the compiled loop")
     loss, _ = run("LSTM", True)
     view = unfuse([loss])
     assert len(view.expansions) == T - 1
@@ -180,3 +193,19 @@ def test_view_maps_back_to_the_real_graph():
     with fusion(False):
         eager, _ = run("LSTM", False)
     assert unfuse([eager]).roots[0] is eager
+
+
+def test_sequence_view_maps_back(mode):
+    """The compiled loop is expanded into every step's ops under the op's scope; its outputs stand for the real
+    z[:T] (outputs) and z[T] (h_n) that the rest of the graph reads."""
+    if mode == "steps":
+        pytest.skip("about the compiled loop")
+    loss, _ = run("LSTM", True)
+    view = unfuse([loss])
+    (exp,) = view.expansions
+    out, h_n, c_n = exp.outs
+    assert out.shape == (T, B, H) and h_n.shape == c_n.shape == (B, H)
+    assert view.original(out) is exp.real[0] and exp.real[0]._ctx.attrs["index"] == slice(None, T, None)
+    assert exp.real[2] is None  # the loss reads h_n and the outputs, never c_n
+    names = [t.name for t in exp.made if t.name]
+    assert all(names.count(n) == T for n in NAMES["LSTM"])

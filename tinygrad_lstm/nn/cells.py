@@ -24,6 +24,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import init
+from .loop import check_state
 from .module import Module, Parameter
 
 sigmoid = Tensor.sigmoid
@@ -114,18 +115,12 @@ class RNNCellBase(Module):
         if state is None:
             state = self.initial_state(x.shape[0], x.dtype)
         else:
-            parts = state if isinstance(state, (tuple, list)) else (state,)
-            if self.state_is_tuple and len(parts) != 2:
-                raise ValueError(f"{name}: state must be a tuple (h, c), got {len(parts)} tensor(s)")
             want = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
-            parts = tuple(p if isinstance(p, Tensor) else Tensor(p) for p in parts)
-            for p in parts:
-                if p.shape != want:
-                    raise ValueError(f"{name}: expected state tensors of shape {want} (hidden_size="
-                                     f"{self.hidden_size}), got {p.shape}")
+            labels = ("h", "c") if self.state_is_tuple else ("h",)
+            parts = check_state(name, state, labels, want, x.dtype, f" (hidden_size={self.hidden_size})")
             if unbatched:
-                parts = tuple(p.unsqueeze(0) for p in parts)
-            state = parts if self.state_is_tuple else parts[0]
+                parts = [p.unsqueeze(0) for p in parts]
+            state = tuple(parts) if self.state_is_tuple else parts[0]
         new = self.step(self.project_input(x), state)
         if unbatched:
             return tuple(s.squeeze(0) for s in new) if self.state_is_tuple else new.squeeze(0)

@@ -15,16 +15,14 @@ sequence's state stays unchanged and its outputs are zero. A `PackedSequence` in
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .. import autograd
-from ..jit import Stepper
-from ..tensor import Tensor, concat, stack, where
+from ..tensor import Tensor, concat, stack
 from . import functional as F
+from . import loop
 from .cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .module import Module
 from .utils.rnn import PackedSequence, run_packed
@@ -97,7 +95,7 @@ class RNNBase(Module):
         elif self.batch_first:
             x = x.transpose(0, 1)
         T, B = x.shape[0], x.shape[1]
-        masks = self._masks(lengths, T, B, unbatched)
+        mask = self._mask(lengths, T, B)
         h0, c0 = self._initial_state(hx, B, x.dtype, unbatched)
 
         layer_in = x
@@ -107,7 +105,7 @@ class RNNBase(Module):
             for d, cell in enumerate(row):
                 k = layer * self.num_directions + d
                 state = (h0[k], c0[k]) if self.state_is_tuple else h0[k]
-                out, state = self._run_direction(cell, layer_in, state, reverse=d == 1, masks=masks)
+                out, state = self._run_direction(cell, layer_in, state, reverse=d == 1, mask=mask)
                 outs.append(out)
                 if self.state_is_tuple:
                     h_n.append(state[0])
@@ -128,43 +126,20 @@ class RNNBase(Module):
         return output, ((h_last, c_last) if self.state_is_tuple else h_last)
 
     def _run_direction(self, cell: Module, x: Tensor, state: Any, reverse: bool,
-                       masks: list[Tensor] | None) -> tuple[Tensor, Any]:
+                       mask: np.ndarray | None) -> tuple[Tensor, Any]:
+        if not isinstance(cell, RNNCellBase):  # any Module(x_t, state): called step by step, its own scope
+            return loop.run(cell, x, state, mask=mask, reverse=reverse, compile=False)
         T, B = x.shape[0], x.shape[1]
-        hoist = isinstance(cell, RNNCellBase)
         # project all steps' inputs at once (one GEMM), unless there are too few input features for a GEMM to
         # pay: then it only writes a (T·B, G·H) array to memory, where step by step it stays in cache
-        project_all = hoist and x.shape[2] >= HOIST_MIN_FEATURES
+        project_all = x.shape[2] >= HOIST_MIN_FEATURES
         xs = cell.project_input(x.reshape(T * B, x.shape[2])).reshape(T, B, -1) if project_all else x
-        outputs: list[Tensor | None] = [None] * T
-        steps = range(T - 1, -1, -1) if reverse else range(T)
-        zero = None
-        with cell.unrolling(inputs=not project_all) if hoist else contextlib.nullcontext():
+        with cell.unrolling(inputs=not project_all):
             fn = cell.step if project_all else (lambda x_t, s: cell.step(cell.project_input(x_t), s))
-            step = Stepper(fn) if hoist else None  # traces the first steps, then replays them fused
-            for t in steps:
-                at_t = autograd.ScopeEntry("step", f"t={t}", "", t)
-                if hoist:  # the scope a cell call would give: time step, then the cell's module call
-                    with autograd.scope(at_t, cell._scope_entry()):
-                        new = step(xs[t], state)
-                else:
-                    with autograd.scope(at_t):
-                        new = cell(xs[t], state)
-                h = new if isinstance(new, Tensor) else RNNCellBase.output(new)
-                if masks is not None:  # past its length a sequence keeps its state and outputs zeros
-                    with autograd.scope(at_t):
-                        m = masks[t]
-                        if isinstance(new, tuple):
-                            new = tuple(where(m, a, b) for a, b in zip(new, state))
-                        else:
-                            new = where(m, new, state)
-                        if zero is None:
-                            zero = Tensor(np.zeros((), dtype=h.dtype))
-                        h = where(m, h, zero)
-                state = new
-                outputs[t] = h
-        return stack(outputs, axis=0), state
+            return loop.run(fn, xs, state, mask=mask, reverse=reverse, scope_entry=cell._scope_entry)
 
-    def _masks(self, lengths: Any, T: int, B: int, unbatched: bool) -> list[Tensor] | None:
+    def _mask(self, lengths: Any, T: int, B: int) -> np.ndarray | None:
+        """(T, B): True where step t is within sequence b's length."""
         if lengths is None:
             return None
         name = type(self).__name__
@@ -175,33 +150,20 @@ class RNNBase(Module):
         if lens.size and (lens.min() < 1 or lens.max() > T):
             raise ValueError(f"{name}: every length must be between 1 and the sequence length {T}, got "
                              f"{lens.tolist()}")
-        if (lens == T).all():
-            return None
-        return [Tensor((t < lens)[:, None]) for t in range(T)]
+        return np.arange(T)[:, None] < lens[None, :]
 
     def _initial_state(self, hx: Any, B: int, dtype: Any, unbatched: bool) -> tuple[list, list]:
-        name = type(self).__name__
         n = self.num_layers * self.num_directions
-        want = (n, self.hidden_size) if unbatched else (n, B, self.hidden_size)
         if hx is None:
             # h₀ and c₀ separate tensors, so that the first step can be traced (see jit.Stepper)
             return ([Tensor.zeros(B, self.hidden_size, dtype=dtype) for _ in range(n)],
                     [Tensor.zeros(B, self.hidden_size, dtype=dtype) for _ in range(n)])
-        parts = hx if isinstance(hx, (tuple, list)) else (hx,)
-        expect = 2 if self.state_is_tuple else 1
-        if len(parts) != expect:
-            raise ValueError(f"{name}: expected the initial state as {'(h_0, c_0)' if expect == 2 else 'h_0'}, "
-                             f"got {len(parts)} tensor(s)")
-        split = []
-        for label, p in zip(("h_0", "c_0"), parts):
-            p = p if isinstance(p, Tensor) else Tensor(p)
-            if p.shape != want:
-                raise ValueError(f"{name}: expected {label} of shape {want} (num_layers * num_directions, "
-                                 f"{'' if unbatched else 'batch, '}hidden_size), got {p.shape}")
-            if unbatched:
-                p = p.unsqueeze(1)
-            split.append([p[k] for k in range(n)])
-        return split[0], (split[1] if expect == 2 else split[0])
+        want = (n, self.hidden_size) if unbatched else (n, B, self.hidden_size)
+        labels = ("h_0", "c_0") if self.state_is_tuple else ("h_0",)
+        parts = loop.check_state(type(self).__name__, hx, labels, want, dtype,
+                                 f" (num_layers * num_directions, {'' if unbatched else 'batch, '}hidden_size)")
+        split = [[(p.unsqueeze(1) if unbatched else p)[k] for k in range(n)] for p in parts]
+        return split[0], split[-1]
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

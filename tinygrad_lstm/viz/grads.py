@@ -25,6 +25,7 @@ import numpy as np
 
 from ..autograd import Function, GradObserver, SliceGrad, observe_grads, unbroadcast
 from ..jit.fused import Fused
+from ..jit.sequence import Recurrence
 from ..tensor import Tensor
 
 
@@ -75,7 +76,7 @@ class GradTrace(GradObserver):
     # ----- GradObserver ------------------------------------------------------------------------------------------
     def tensor_grad(self, t: Tensor, grad: np.ndarray) -> None:
         self._tensor[id(t)] = (weakref.ref(t), _norm(np.asarray(grad)))
-        if isinstance(t._ctx, Fused):
+        if isinstance(t._ctx, (Fused, Recurrence)):
             self._fused[id(t)] = (weakref.ref(t), np.array(grad, copy=True))
         self._close(self._open_of.pop(id(t), ()))
 

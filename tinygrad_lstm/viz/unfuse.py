@@ -28,6 +28,7 @@ import numpy as np
 from .. import autograd
 from ..autograd import Function
 from ..jit.fused import Fused
+from ..jit.sequence import Recurrence
 from ..ops.movement import GetItem
 from ..tensor import Tensor, stack
 from .grads import GradTrace
@@ -49,13 +50,23 @@ def _recording(scope: tuple) -> Iterator[list]:
 
 
 class _Expansion:
-    """One Fused op, expanded for display."""
+    """One Fused op (or a whole compiled loop, `jit.Recurrence`), expanded for display."""
 
     def __init__(self, z: Tensor, params: list[Tensor]) -> None:
         node = z._ctx
-        self.z, self.group, self.params = z, node.attrs["group"], params
+        self.z, self.params = z, params
+        if isinstance(node, Fused):
+            group = node.attrs["group"]
+            n = len(group.outputs)
+            expand = group.expand
+            self.split = (lambda g: list(g)) if n > 1 else (lambda g: [g])
+            self.output_index = lambda index, size: _index(index, n)
+        else:  # the loop's own expansion (nn/loop.py): every step's ops, the masks, the stacked outputs
+            display = node.attrs["display"]
+            expand, self.split, self.output_index = display.expand, display.split, display.output_index
+        self.expand = expand
         with _recording(node.scope) as calls:
-            self.outs: list[Tensor] = self.group.expand(params)
+            self.outs: list[Tensor] = expand(params)
         self.made = [c[3] for c in calls]  # every tensor the expansion made, in order
         # the real tensor each output stands for: z itself, or the GetItem z[k] (filled in as they are met)
         self.real: list[Tensor | None] = [z] if len(self.outs) == 1 else [None] * len(self.outs)
@@ -68,18 +79,25 @@ class _Expansion:
         g = fused_grad(self.z) if fused_grad is not None else None
         if g is None:
             return None
-        gs = [g] if len(self.outs) == 1 else list(g)
+        gs = self.split(g)
         # start from the outputs the real backward reached (an output nothing used stays "not recorded")
         seeds = [k for k, r in enumerate(self.real)
                  if (grads.tensor_norm(r) is not None if r is not None else bool(np.any(gs[k])))]
         detached = [_detached(p) for p in self.params]
         with _recording(()) as calls:
-            outs = self.group.expand(detached)
+            outs = self.expand(detached)
             seeds = [k for k in seeds if outs[k].requires_grad]
             if not seeds:
                 return None
-            root = outs[seeds[0]] if len(seeds) == 1 else stack([outs[k] for k in seeds], axis=0)
-        seed = gs[seeds[0]] if len(seeds) == 1 else np.stack([gs[k] for k in seeds], axis=0)
+            if len(seeds) == 1:
+                root, seed = outs[seeds[0]], gs[seeds[0]]
+            elif len({outs[k].shape for k in seeds}) == 1:
+                root = stack([outs[k] for k in seeds], axis=0)
+                seed = np.stack([gs[k] for k in seeds], axis=0)
+            else:  # outputs of different shapes (a loop's outputs and final state): Σ_k <out_k, g_k>
+                terms = [(outs[k] * Tensor(gs[k])).sum() for k in seeds]
+                root = sum(terms[1:], terms[0])
+                seed = np.ones((), dtype=root.dtype)
         local = GradTrace()
         observers = autograd._observers[:]
         autograd._observers[:] = [local]  # a trace_grads() block around the drawing must not see this backward
@@ -89,7 +107,16 @@ class _Expansion:
             autograd._observers[:] = observers
         local.finish()
         twins = [c[3] for c in calls[:len(self.made)]]  # the calls after them made the root (a stack)
-        return local, {id(t): twin for t, twin in zip(self.made, twins)}
+        found = {id(t): twin for t, twin in zip(self.made, twins)}
+        self.inputs = {id(p): d for p, d in zip(self.params, detached)}  # for the inner calls' input sums
+        return local, found
+
+    def inner_calls(self) -> set[int]:
+        """Module calls made inside the expansion that the real graph does not have (a compiled loop's per-step
+        cell calls; a Fused op's ops are in its own step's call, which is real)."""
+        outer = {e.call for e in self.z._ctx.scope if e.kind == "module"}
+        inner = {e.call for t in self.made if t._ctx is not None for e in t._ctx.scope if e.kind == "module"}
+        return inner - outer
 
 
 def _detached(t: Tensor) -> Tensor:
@@ -129,6 +156,7 @@ class _DisplayGrads:
         self.view, self.base = view, base
         self.local_tensor: dict[int, tuple[Any, Tensor]] = {}  # id(expanded tensor) -> (local trace, its twin)
         self.local_node: dict[int, tuple[Any, Function]] = {}  # id(expanded node) -> (local trace, its twin)
+        self.local_call: dict[int, tuple] = {}  # call id -> (local trace, twins, inputs' twins) inside a loop
         self.expanded: set[int] = set()  # ids of every expanded tensor and node (None where nothing recorded)
         for exp in view.expansions:
             self.expanded.update(id(t) for t in exp.made)
@@ -137,6 +165,8 @@ class _DisplayGrads:
             if found is None:
                 continue
             local, twins = found
+            for call in exp.inner_calls():
+                self.local_call[call] = (local, twins, exp.inputs)
             for t in exp.made:
                 twin = twins[id(t)]
                 self.local_tensor[id(t)] = (local, twin)
@@ -167,13 +197,18 @@ class _DisplayGrads:
 
     def call_input_norm(self, parent: Tensor, call: int) -> float | None:
         # the gradient a call sends back to a tensor from outside it: the same sum in the real graph, where the
-        # Fused op's edges carry what its ops' edges would
+        # Fused op's edges carry what its ops' edges would; a compiled loop's step calls exist only in its expansion
+        hit = self.local_call.get(call)
+        if hit is not None:
+            local, twins, inputs = hit
+            twin = twins.get(id(parent))
+            twin = inputs.get(id(parent)) if twin is None else twin
+            return local.call_input_norm(twin, call) if twin is not None else None
         return self.base.call_input_norm(self.view.original(parent), call)
 
 
-def _index(node: Function, n: int) -> int | None:
+def _index(k: Any, n: int) -> int | None:
     """k for a GetItem `z[k]` taking one of the n outputs stacked by a Fused op, else None."""
-    k = node.attrs.get("index")
     if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and -n <= k < n:
         return int(k) % n
     return None
@@ -183,7 +218,7 @@ def unfuse(roots: Sequence[Tensor]) -> View:
     """The display copy of the graph behind `roots`, every Fused op expanded (the roots themselves when there is
     none). Node numbering stays a function of the computation: the copy has the eager graph's structure."""
     tensors = walk(roots)
-    if not any(isinstance(t._ctx, Fused) for t in tensors):
+    if not any(isinstance(t._ctx, (Fused, Recurrence)) for t in tensors):
         return View(list(roots))
     view = View([])
     shown: dict[int, Tensor] = {}  # id(real tensor) -> its display tensor, where they differ
@@ -192,11 +227,11 @@ def unfuse(roots: Sequence[Tensor]) -> View:
         node = t._ctx
         if node is None:
             continue
-        if isinstance(node, Fused):
+        if isinstance(node, (Fused, Recurrence)):
             params = []
             for p in node.parents:
                 p = shown.get(id(p), p)
-                if p._ctx is None and leaf_kind(p) == "const":
+                if isinstance(node, Fused) and p._ctx is None and leaf_kind(p) == "const":
                     # the eager step makes its constants afresh (the 1 of `1 - z_t`); the replay reuses the one
                     # its trace saw: a copy per step draws it as the eager graph does
                     p = _copy_tensor(view, p, None)
@@ -209,7 +244,7 @@ def unfuse(roots: Sequence[Tensor]) -> View:
                 stacked[id(t)] = exp
             continue
         exp = stacked.get(id(node.parents[0])) if type(node) is GetItem else None
-        k = _index(node, len(exp.outs)) if exp is not None else None
+        k = exp.output_index(node.attrs.get("index"), node.parents[0].shape[0]) if exp is not None else None
         if exp is not None and k is not None:
             exp.real[k] = t
             _stand_in(view, shown, exp.outs[k], t)

@@ -1,6 +1,6 @@
 """LSTM, GRU, SimpleRNN: Keras's recurrent layers, running the Keras-layout cells of `cells.py` over time.
 
-The loop (`scan`), for inputs of shape (batch, timesteps, features):
+The loop (`scan`, the loop every recurrent layer shares: nn/loop.py), for inputs of shape (batch, timesteps, features):
 
     X_proj = X · kernel + bias                       all time steps in one matrix product (cell.project_input)
     for t in 0 … T-1   (T-1 … 0 with go_backwards):
@@ -21,43 +21,24 @@ from typing import Any
 
 import numpy as np
 
-from ... import autograd
-from ...jit import Stepper
-from ...tensor import Tensor, stack, where
+from ...nn import loop
+from ...tensor import Tensor
 from .. import activations
 from .base import Layer, Shape, incompatible, show_shape
 from .cells import GRUCell, KerasLayoutCell, LSTMCell, SimpleRNNCell
 
 
 def scan(cell: Any, x: Tensor, state: Any, mask: np.ndarray | None, go_backwards: bool = False,
-         zero_output_for_mask: bool = False) -> tuple[list[Tensor], Any]:
-    """Run `cell` over x (batch, T, features) from `state`; return the outputs in processing order and the
-    final state. Masked steps keep the state; their output is the carried h, or zeros."""
-    T = x.shape[1]
+         zero_output_for_mask: bool = False) -> tuple[Tensor, Any]:
+    """Run `cell` over x (batch, T, features) from `state` (nn.loop.run, the loop every recurrent layer
+    shares); return the outputs (batch, T, units) in processing order and the final state. Masked steps keep
+    the state; their output is the carried h, or zeros."""
     xw = cell.project_input(x.transpose(0, 1))  # (T, batch, G·units)
-    outputs: list[Tensor] = []
-    zero = None
-    step = Stepper(cell.step)  # the cell's equations, traced on the first steps and then replayed fused
-    for t in (range(T - 1, -1, -1) if go_backwards else range(T)):
-        with autograd.scope(autograd.ScopeEntry("step", f"t={t}", "", t)):
-            with autograd.scope(cell._scope_entry()):
-                new = step(xw[t], state)
-            if mask is not None and not mask[:, t].all():
-                m = Tensor(mask[:, t:t + 1])
-                if isinstance(new, tuple):
-                    new = tuple(where(m, a, b) for a, b in zip(new, state))
-                else:
-                    new = where(m, new, state)
-                h = cell.output(new)
-                if zero_output_for_mask:
-                    if zero is None:
-                        zero = Tensor(np.zeros((), dtype=h.dtype))
-                    h = where(m, h, zero)
-            else:
-                h = cell.output(new)
-        state = new
-        outputs.append(h)
-    return outputs, state
+    # with recurrent dropout the step multiplies h by a mask before the product: no compiled loop for it
+    out, state = loop.run(cell.step, xw, state, mask=None if mask is None else mask.T, reverse=go_backwards,
+                          zero_output=zero_output_for_mask, scope_entry=cell._scope_entry)
+    out = out.transpose(0, 1)
+    return (out[:, ::-1] if go_backwards else out), state
 
 
 class RNN(Layer):
@@ -135,7 +116,7 @@ class RNN(Layer):
             outputs, state = scan(cell, x, state, mask, self.go_backwards, self.zero_output_for_mask)
         finally:
             cell.release()
-        output = stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+        output = outputs if self.return_sequences else outputs[:, -1]
         if self.return_state:
             return [output, *(state if isinstance(state, tuple) else (state,))]
         return output
@@ -145,16 +126,9 @@ class RNN(Layer):
         assert cell is not None
         if initial_state is None:
             return cell.initial_state(batch, cell.kernel.dtype)
-        parts = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-        want = 2 if cell.state_is_tuple else 1
-        if len(parts) != want:
-            raise ValueError(f'Layer "{self.name}": initial_state needs {want} tensor(s) '
-                             f"({'[h, c]' if want == 2 else '[h]'}), got {len(parts)}")
-        parts = [p if isinstance(p, Tensor) else Tensor(np.asarray(p, dtype=cell.kernel.dtype)) for p in parts]
-        for p in parts:
-            if p.shape != (batch, self.units):
-                raise ValueError(f'Layer "{self.name}": initial state of shape {p.shape}, expected '
-                                 f"{(batch, self.units)}")
+        labels = ("h", "c") if cell.state_is_tuple else ("h",)
+        parts = loop.check_state(f'Layer "{self.name}"', initial_state, labels, (batch, self.units),
+                                 cell.kernel.dtype, " (batch, units)")
         return tuple(parts) if cell.state_is_tuple else parts[0]
 
     # ----- config -----------------------------------------------------------------------------------------

@@ -1,0 +1,245 @@
+"""Whole sequences compiled (jit.sequence: one `Recurrence` op per layer direction, the time loop inside numba).
+
+References: the eager op-by-op loop (``fusion(False)``) at rtol 1e-12 in float64, PyTorch with copied weights,
+finite differences (`gradcheck`). Every compiled run also checks that the loop really was one op per layer
+direction (a silent fallback to the step-by-step path cannot make a comparison pass), and that no Python runs
+per time step.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from graph_support import graph_nodes
+from test_jit import CONFIGS, IN, LAYERS, B, H, T, flat, weighted_loss
+
+from tinygrad_lstm import Tensor, gradcheck, manual_seed, nn
+from tinygrad_lstm.jit import Fused, Recurrence, fusion, fusion_enabled
+from tinygrad_lstm.keras.layers import GRU, LSTM, SimpleRNN
+from tinygrad_lstm.nn.cells import RNNCellBase
+
+pytestmark = pytest.mark.skipif(not fusion_enabled(), reason="compiling needs the numba backend")
+
+
+def counts(root: Tensor) -> tuple[int, int]:
+    nodes = graph_nodes(root)
+    return sum(isinstance(n, Recurrence) for n in nodes), sum(isinstance(n, Fused) for n in nodes)
+
+
+class CIFGCell(RNNCellBase):
+    """A user's cell: the input gate coupled to the forget gate, i = 1 - f (three gate blocks f, g, o)."""
+
+    num_gates = 3
+    state_is_tuple = True
+
+    def step(self, xw, state):
+        h, c = state
+        f, g, o = (xw + self.project_hidden(h)).chunk(3, axis=1)
+        f_t = f.sigmoid().named("f_t")
+        c_t = (f_t * c + (1 - f_t) * g.tanh()).named("c_t")
+        return (o.sigmoid() * c_t.tanh()).named("h_t"), c_t
+
+
+class CumCell(CIFGCell):
+    """A cell with an op the sequence compiler does not take (a row sum): runs step by step."""
+
+    def step(self, xw, state):
+        h, c = super().step(xw, state)
+        return h, c - c.sum(axis=1, keepdims=True) * 0.1
+
+
+KINDS = {**LAYERS, "CIFG": lambda **kw: nn.LSTM(IN, H, cell=CIFGCell, **kw)}
+
+
+def run(layer, cfg: dict, dtype, fused: bool, seed: int = 0) -> dict:
+    """Forward and backward of `layer` (dropout drawn from the same seed either way): outputs, grads, op counts."""
+    layer.zero_grad()
+    r = np.random.default_rng(seed)
+    unbatched = cfg.get("unbatched", False)
+    batch = 1 if unbatched else (len(cfg["lengths"]) if "lengths" in cfg else B)
+    shape = (T, IN) if unbatched else ((batch, T, IN) if cfg.get("batch_first") else (T, batch, IN))
+    x = Tensor(r.standard_normal(shape).astype(dtype), requires_grad=True)
+    hx = None
+    if cfg.get("hx"):
+        n = layer.num_layers * layer.num_directions
+        hs = [Tensor(r.standard_normal((n, batch, H)).astype(dtype), requires_grad=True)
+              for _ in range(2 if layer.state_is_tuple else 1)]
+        hx = tuple(hs) if layer.state_is_tuple else hs[0]
+    manual_seed(seed)
+    with fusion(fused):
+        out, state = layer(x, hx, lengths=np.asarray(cfg["lengths"]) if "lengths" in cfg else None)
+    loss = weighted_loss([out, *flat(state)])
+    n = counts(loss)
+    loss.backward()
+    grads = {"x": x.grad.copy(), **{f"hx{k}": h.grad.copy() for k, h in enumerate(flat(hx) if hx is not None else [])}}
+    grads.update({name: p.grad.copy() for name, p in layer.named_parameters()})
+    return {"outs": [o.data.copy() for o in (out, *flat(state))], "grads": grads, "counts": n}
+
+
+def check(kind: str, cfg_name: str, dtype, rtol: float, atol: float, **extra) -> dict:
+    cfg = CONFIGS[cfg_name]
+    manual_seed(0)
+    kw = {k: v for k, v in cfg.items() if k in ("num_layers", "bidirectional", "batch_first")}
+    layer = KINDS[kind](dtype=dtype, **kw, **extra)
+    eager, compiled = run(layer, cfg, dtype, False), run(layer, cfg, dtype, True)
+    assert eager["counts"] == (0, 0)
+    assert compiled["counts"] == (layer.num_layers * layer.num_directions, 0)  # one op per layer direction
+    for a, b in zip(compiled["outs"], eager["outs"]):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    assert compiled["grads"].keys() == eager["grads"].keys()
+    for name in eager["grads"]:
+        np.testing.assert_allclose(compiled["grads"][name], eager["grads"][name], rtol=rtol, atol=atol, err_msg=name)
+    return compiled
+
+
+# every option with the LSTM; every other kind with initial states, lengths and both directions (each new cell
+# structure compiles its kernels: ~2-5 s)
+FLOAT64_CASES = [("LSTM", cfg) for cfg in CONFIGS] + [(k, "initial-state-bidir-lengths") for k in KINDS if k != "LSTM"]
+
+
+@pytest.mark.parametrize(("kind", "cfg_name"), FLOAT64_CASES)
+def test_compiled_equals_eager_float64(kind, cfg_name):
+    check(kind, cfg_name, np.float64, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_compiled_equals_eager_float32(kind):
+    """float32 kernels use the numba backend's rational tanh/σ: close, not bitwise."""
+    check(kind, "initial-state-bidir-lengths", np.float32, rtol=2e-5, atol=2e-6)
+
+
+def test_dropout_between_layers_and_hoisted_projection():
+    """Dropout between stacked layers (the same mask either way, from the seed), and enough input features that
+    the layer projects all steps at once outside the op (here IN >= HOIST_MIN_FEATURES)."""
+    manual_seed(0)
+    layer = nn.GRU(9, H, num_layers=3, dropout=0.5, dtype=np.float64)
+    x = np.random.default_rng(0).standard_normal((T, B, 9))
+    outs = []
+    for fused in (False, True):
+        manual_seed(3)
+        xt = Tensor(x.copy(), requires_grad=True)
+        with fusion(fused):
+            out, h = layer(xt)
+        loss = weighted_loss([out, h])
+        assert counts(loss) == ((3, 0) if fused else (0, 0))
+        loss.backward()
+        outs.append((out.data, h.data, xt.grad))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_compiled_matches_torch(kind):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    tl = getattr(torch.nn, kind)(IN, H, num_layers=2, bidirectional=True).double()
+    ours = getattr(nn, kind)(IN, H, num_layers=2, bidirectional=True, dtype=np.float64)
+    ours.load_state_dict({k: v.detach().numpy().copy() for k, v in tl.state_dict().items()})
+    x_np = np.random.default_rng(0).standard_normal((T, B, IN))
+    x = Tensor(x_np.copy(), requires_grad=True)
+    with fusion(True):
+        out, state = ours(x)
+    loss = weighted_loss([out, *flat(state)])
+    assert counts(loss) == (4, 0)
+    loss.backward()
+    tx = torch.tensor(x_np, requires_grad=True)
+    tout, tstate = tl(tx)
+    touts = [tout, *(tstate if isinstance(tstate, tuple) else (tstate,))]
+    r = np.random.default_rng(7)
+    sum((o * torch.from_numpy(r.standard_normal(tuple(o.shape)))).sum() for o in touts).backward()
+    for a, b in zip([out, *flat(state)], touts):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    tparams = dict(tl.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad, tparams[name].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "CIFG"])
+def test_gradcheck_through_compiled_layer(kind):
+    manual_seed(2)
+    layer = KINDS[kind](dtype=np.float64, bidirectional=True)
+    r = np.random.default_rng(5)
+    x = Tensor(r.standard_normal((4, 2, IN)), requires_grad=True)
+    states = [Tensor(r.standard_normal((2, 2, H)), requires_grad=True) for _ in range(2 if layer.state_is_tuple else 1)]
+    seen = []
+
+    def fn(x, *hx):
+        with fusion(True):
+            out, state = layer(x, tuple(hx) if layer.state_is_tuple else hx[0], lengths=[4, 3])
+        seen.append(counts(out)[0])
+        return out, state
+
+    assert gradcheck(fn, [x, *states], eps=1e-6, atol=1e-7, rtol=1e-5)
+    assert min(seen) == 2
+
+
+def test_unsupported_op_runs_step_by_step_with_the_same_numbers():
+    manual_seed(0)
+    layer = nn.LSTM(IN, H, cell=CumCell, dtype=np.float64)
+    eager, stepped = run(layer, {}, np.float64, False), run(layer, {}, np.float64, True)
+    assert stepped["counts"][0] == 0  # no loop op: step by step (a row sum reads a fused value: eagerly)
+    for a, b in zip(stepped["outs"], eager["outs"]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+    for name in eager["grads"]:
+        np.testing.assert_allclose(stepped["grads"][name], eager["grads"][name], rtol=1e-12, atol=1e-13)
+
+
+def python_calls(steps: int) -> int:
+    """Python function calls during one forward and backward of a 2-layer bidirectional LSTM over `steps`."""
+    manual_seed(0)
+    layer = nn.LSTM(IN, H, num_layers=2, bidirectional=True, dtype=np.float64)
+    x = Tensor(np.random.default_rng(0).standard_normal((steps, B, IN)), requires_grad=True)
+    layer(x)  # compile outside the count
+    calls = [0]
+
+    def profile(frame, event, arg):
+        if event == "call":
+            calls[0] += 1
+
+    sys.setprofile(profile)
+    try:
+        out, (h, c) = layer(x)
+        (out.sum() + h.sum() + c.sum()).backward()
+    finally:
+        sys.setprofile(None)
+    return calls[0]
+
+
+def test_no_python_per_step():
+    """The same Python calls for 6 steps as for 30: the time loop (forward and backward) runs in numba."""
+    assert python_calls(6) == python_calls(30)
+
+
+@pytest.mark.parametrize(("cls", "opts"), [
+    (LSTM, {"go_backwards": True, "return_state": True}),
+    (LSTM, {"zero_output_for_mask": True, "return_sequences": True}),
+    (GRU, {"go_backwards": True, "return_sequences": True, "return_state": True}),
+    (SimpleRNN, {"return_state": True}),
+])
+def test_keras_layers_compiled_equal_eager(cls, opts):
+    """The Keras front runs the same loop: masks (any pattern), go_backwards, return_state, in float64."""
+    r = np.random.default_rng(0)
+    x = r.standard_normal((3, T, IN))
+    mask = np.ones((3, T), bool)
+    mask[0, :2] = False  # pre-padded
+    mask[2, 3:] = False  # post-padded
+    layer = cls(H, **opts)
+    layer(Tensor(x.astype(np.float32)))
+    layer.double()
+    results = []
+    for fused in (False, True):
+        xt = Tensor(x.copy(), requires_grad=True)
+        with fusion(fused):
+            out = layer(xt, mask=mask)
+        outs = out if isinstance(out, list) else [out]
+        loss = weighted_loss(outs)
+        assert counts(loss) == ((1, 0) if fused else (0, 0))
+        layer.cell.kernel.grad = None
+        loss.backward()
+        results.append([o.data for o in outs] + [xt.grad, layer.cell.kernel.grad])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)

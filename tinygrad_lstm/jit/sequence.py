@@ -1,0 +1,440 @@
+"""A whole recurrence as one op: the traced cell step, compiled into a time loop that runs inside numba.
+
+A layer direction computes, for t = 0 … T-1 (T-1 … 0 in reverse),
+
+    hw_t = h_{t-1} @ W                        through BLAS, called from compiled code (`np.dot`; numba needs scipy)
+    (h_t, c_t) = fused elementwise body(x_t, hw_t, h_{t-1}, c_{t-1}, biases, …)    jit.fuse's generated kernel
+    past a sequence's length (a mask): the state is carried, the output is zero (or the carried h)
+
+and its backward runs the reverse loop: the fused backward kernel per step, then dh_{t-1} += dhw_t @ Wᵀ. Weight
+gradients are one product each over all steps, after the loop: dW = [h_0; …; h_{T-1}]ᵀ [dhw_1; …; dhw_T]; biases
+and other constants read at every step add their per-step gradients up inside the loop.
+
+Which cells compile: a trace (see trace.py) of one step `step(x_t, state)` whose ops are the fused elementwise
+group (fuse.plan) plus matrix products `state_k @ W` or `x_t @ W` of an input by an outside 2-D tensor; every
+state it returns is an output of the group, of the same (batch, hidden) shape as the state it replaces. Anything
+else (a product of a derived value, a random mask drawn inside the step) gets None from `compile_step`, and the
+layer runs step by step as before.
+
+The rows of a batch never interact inside the recurrence, so the rows are split into chunks, each running all T
+steps on its own thread with one-thread BLAS (numba's `nogil` functions, so no Python runs per step or per chunk
+while they work).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import njit
+
+from ..autograd import Function
+from ..ops.matmul import MatMul
+from .fuse import Group, plan
+from .trace import Trace
+
+_state = {"enabled": os.environ.get("TINYGRAD_LSTM_SEQUENCE", "1").strip() not in ("0", "false", "no", "off")}
+
+
+def sequences_enabled() -> bool:
+    """Whether recurrent layers run a compilable cell's whole loop as one `Recurrence` op (when fusion is on at
+    all, see `fusion_enabled`). Default on; ``TINYGRAD_LSTM_SEQUENCE=0`` or ``with whole_sequences(False):``
+    replays each step fused instead (`Stepper`)."""
+    return _state["enabled"]
+
+
+@contextmanager
+def whole_sequences(enabled: bool) -> Iterator[None]:
+    """``with whole_sequences(False): ...`` runs recurrent layers step by step (each step fused), the path a
+    cell the sequence compiler does not support takes."""
+    prev, _state["enabled"] = _state["enabled"], enabled
+    try:
+        yield
+    finally:
+        _state["enabled"] = prev
+
+
+class Product(NamedTuple):
+    op: int  # index of the MatMul in the trace
+    source: int  # which step input it multiplies: 0 is x_t, k >= 1 the state component k-1
+    weight: int  # the outside tensor (trace.externals index) it multiplies by
+
+
+class SequencePlan:
+    """How to run a traced step over a whole sequence: the fused group, the products, and the compiled loops.
+
+    `ext` lists the outside tensors the op reads (parents after x and the initial state), `param_kind` says for
+    each group param where its value comes from: ("x",), ("state", k), ("prod", p) or ("ext", e)."""
+
+    def __init__(self, tr: Trace, group: Group, products: list[Product], param_kind: list[tuple],
+                 state_out: list[int]) -> None:
+        self.trace, self.group, self.products, self.param_kind = tr, group, products, param_kind
+        self.n_state = len(tr.input_shapes) - 1
+        self.state_out = state_out  # the group output each state component is
+        self.gext = sorted({k[1] for k in param_kind if k[0] == "ext"})  # outside tensors the group reads
+        self.ext = sorted({p.weight for p in products} | set(self.gext))  # every outside tensor the op reads
+        self.H = group.grid[1]
+        self.dtype = group.dtype
+        self.source = _source(self)
+        self.fwd, self.bwd = _compile(self)
+
+    @property
+    def recurrent(self) -> list[int]:
+        return [p for p, prod in enumerate(self.products) if prod.source > 0]
+
+
+def compile_step(tr: Trace) -> SequencePlan | None:
+    """The sequence plan of a traced step ``step(x_t, state) -> state``, or None when it does not fit (see the
+    module docstring). Plans are cached by the trace's structure."""
+    if tr.key in _plans:
+        return _plans[tr.key]
+    found = _make_plan(tr)
+    _plans[tr.key] = found
+    return found
+
+
+def _make_plan(tr: Trace) -> SequencePlan | None:
+    n_in = len(tr.input_shapes)
+    if n_in < 2:
+        return None
+    group = plan(tr)
+    if group is None:
+        return None
+    members = set(group.members)
+    products: list[Product] = []
+    for i, rec in enumerate(tr.ops):
+        if i in members:
+            continue
+        if rec.op is not MatMul or len(rec.args) != 2:
+            return None
+        a, w = rec.args
+        weight = tr.externals[w.index].data if w.kind == "ext" else None
+        if a.kind != "in" or weight is None or weight.ndim != 2 or weight.dtype != group.dtype:
+            return None
+        if len(tr.input_shapes[a.index]) != 2:
+            return None
+        products.append(Product(i, a.index, w.index))
+    prod_of = {p.op: k for k, p in enumerate(products)}
+    param_kind: list[tuple] = []
+    for r in group.params:
+        if r.kind == "in":
+            param_kind.append(("x",) if r.index == 0 else ("state", r.index - 1))
+        elif r.kind == "op" and r.index in prod_of:
+            param_kind.append(("prod", prod_of[r.index]))
+        elif r.kind == "ext":
+            param_kind.append(("ext", r.index))
+        else:
+            return None
+    grid = group.grid
+    if tr.tuple_out is None and n_in != 2 or tr.tuple_out is not None and len(tr.outputs) != n_in - 1:
+        return None
+    state_out = []
+    for k, r in enumerate(tr.outputs):
+        if r.kind != "op" or r.index not in group.outputs or tr.input_shapes[k + 1] != grid:
+            return None
+        state_out.append(group.outputs.index(r.index))
+    if len(set(state_out)) != len(state_out) or len(state_out) != len(group.outputs):
+        return None
+    if len(tr.input_shapes[0]) != 2 or tr.input_shapes[0][0] != grid[0] or tr.input_dtypes[0] != group.dtype:
+        return None
+    used = {p.weight for p in products} | {k[1] for k in param_kind if k[0] == "ext"}
+    if used != set(range(len(tr.externals))):  # an outside tensor read some other way
+        return None
+    return SequencePlan(tr, group, products, param_kind, state_out)
+
+
+_plans: dict[tuple, SequencePlan | None] = {}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# code generation: one forward loop and one backward loop per plan, over the rows r0:r1 of the batch
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _entries(how: tuple, blocks: list[tuple[int, int]], C: int) -> list[tuple]:
+    """A param's gradient plan (Group.assembly) as slabs to add: (block, slab, on every row?, column or None)."""
+    if how[0] == "block":
+        return [(how[1], m, True, m * C) for m in range(blocks[how[1]][1])]
+    if how[0] == "rowsum":
+        return [(how[1], m, False, m * C) for m in range(blocks[how[1]][1])]
+    return list(how[1])
+
+
+def _add_lines(dst: str, entries: list[tuple], C: int, ind: str) -> list[str]:
+    """Loops adding a param's gradient slabs (from the blocks at step t) into `dst`, rows r0:r1."""
+    lines = []
+    for blk, k, row, col in entries:
+        rr = "r" if row else "0"
+        cc = "0" if col is None else (f"j + {col}" if col else "j")
+        lines += [f"{ind}for r in range(r0, r1):", f"{ind}    for j in range({C}):",
+                  f"{ind}        {dst}[{rr}, {cc}] += D{blk}[t, r, j + {k * C}]"]
+    return lines
+
+
+def _source(sp: SequencePlan) -> str:
+    """Python source of `seq_fwd` and `seq_bwd` for numba (see the module docstring); names:
+    X (T, B, in), XW{p}/HW{p} the products (T, B, N), W{p} their weights, E{e} the outside tensors as the group
+    reads them (2-D), S{k} (T+1, B, H) the states (step t reads S[t + rev], writes S[t + 1 - rev]), Y (T, B, H)
+    the outputs, D{b} (T, B, n·C) the gradient blocks of the fused backward, M (T, B) the mask."""
+    g, C, B = sp.group, sp.H, sp.group.grid[0]
+    rec = sp.recurrent
+    S = range(sp.n_state)
+    ext_arg = [f"E{e}" for e in sp.gext]
+    w_arg = [f"W{p}" for p in range(len(sp.products))]
+    prod_arg = [f"{'HW' if sp.products[p].source else 'XW'}{p}" for p in range(len(sp.products))]
+    common = (["X"] + ext_arg + w_arg + [f"S{k}" for k in S] + prod_arg
+              + ["M", "use_mask", "zero_out", "rev", "r0", "r1"])
+
+    def param(kind: tuple, shape: tuple[int, int]) -> str:
+        if kind[0] == "x":
+            return "X[t, r0:r1]"
+        if kind[0] == "state":
+            return f"S{kind[1]}[t + rev, r0:r1]"
+        if kind[0] == "prod":
+            return f"{prod_arg[kind[1]]}[t, r0:r1]"
+        return f"E{kind[1]}[r0:r1]" if shape[0] == B else f"E{kind[1]}"
+
+    params = [param(k, s) for k, s in zip(sp.param_kind, g.param_shapes)]
+    head = ["    T = Y.shape[0]", "    R = r1 - r0", "    for s in range(T):",
+            "        t = T - 1 - s if rev else s"]
+    dots = [f"        np.dot(S{sp.products[p].source - 1}[t + rev, r0:r1], W{p}, HW{p}[t, r0:r1])" for p in rec]
+    outs_direct = [""] * len(g.outputs)
+    outs_scratch = [""] * len(g.outputs)
+    for k, o in enumerate(sp.state_out):
+        outs_direct[o] = f"S{k}[t + 1 - rev, r0:r1]"
+        outs_scratch[o] = f"O{k}[r0:r1]"
+    fwd = [f"def seq_fwd({', '.join(common + ['Y'] + [f'O{k}' for k in S])}):"] + head + dots + [
+        "        if use_mask:",
+        f"            GF(R, {', '.join(params + outs_scratch)})",
+        "            for r in range(r0, r1):",
+        "                live = M[t, r]",
+        f"                for j in range({C}):",
+    ]
+    for k in S:
+        fwd.append(f"                    S{k}[t + 1 - rev, r, j] = O{k}[r, j] if live else S{k}[t + rev, r, j]")
+    fwd += ["                    Y[t, r, j] = O0[r, j] if live else (ZERO if zero_out else S0[t + rev, r, j])",
+            "        else:",
+            f"            GF(R, {', '.join(params + outs_direct)})",
+            "            Y[t, r0:r1] = S0[t + 1 - rev, r0:r1]"]
+
+    # backward: gradient destinations of each param at step t
+    n_blocks = len(g.blocks)
+    dests: list[str] = []  # extra (T, B, ·) arrays for per-step gradients that are not a block as it is
+    prod_grad = [""] * len(sp.products)
+    x_grad = ""
+    acc: list[str] = []  # lines adding the state and outside-tensor gradients of step t
+    for kind, how in zip(sp.param_kind, g.assembly):
+        entries = _entries(how, g.blocks, C)
+        if kind[0] == "state":
+            acc += _add_lines(f"dC{kind[1]}", entries, C, "        ")
+        elif kind[0] == "ext":
+            acc += _add_lines(f"dE{kind[1]}", entries, C, "        ")
+        else:
+            if how[0] == "block":
+                name = f"D{how[1]}"
+            else:
+                name = f"dP{len(dests)}"
+                dests.append(kind)
+                acc += _add_lines(name + "[t]", entries, C, "        ")
+            if kind[0] == "x":
+                x_grad = name
+            else:
+                prod_grad[kind[1]] = name
+    g_args = [f"G{o}[r0:r1]" for o in range(len(g.outputs))]
+    blocks = [f"D{b}[t, r0:r1]" for b in range(n_blocks)]
+    bargs = (common + ["dZ"] + [f"D{b}" for b in range(n_blocks)] + [f"dP{i}" for i in range(len(dests))]
+             + [f"dE{e}" for e in sp.gext]
+             + [f"dC{k}" for k in S] + [f"G{o}" for o in range(len(g.outputs))] + ["TMP"])
+    bwd = [f"def seq_bwd({', '.join(bargs)}):", f"    T = dZ.shape[0] - {sp.n_state}", "    R = r1 - r0",
+           "    for s in range(T - 1, -1, -1):", "        t = T - 1 - s if rev else s",
+           "        for r in range(r0, r1):",
+           "            live = (not use_mask) or M[t, r]",
+           f"            for j in range({C}):",
+           "                gy = dZ[t, r, j]"]
+    for k in S:
+        o = sp.state_out[k]
+        extra = " + gy" if k == 0 else ""
+        bwd += [f"                G{o}[r, j] = dC{k}[r, j]{extra} if live else ZERO"]
+        carried = (" + (ZERO if zero_out else gy)" if k == 0 else "")
+        bwd += [f"                dC{k}[r, j] = ZERO if live else dC{k}[r, j]{carried}"]
+    bwd += [f"        GB(R, {', '.join(params + g_args + blocks)})"]
+    bwd += acc
+    for p in rec:
+        k = sp.products[p].source - 1
+        bwd += [f"        np.dot({prod_grad[p]}[t, r0:r1], W{p}.T, TMP[r0:r1])",
+                "        for r in range(r0, r1):", f"            for j in range({C}):",
+                f"                dC{k}[r, j] += TMP[r, j]"]
+    sp.x_grad, sp.prod_grad, sp.dests = x_grad, prod_grad, dests
+    return "\n".join(fwd + ["", ""] + bwd) + "\n"
+
+
+_compiled: dict[tuple[str, str], tuple[Callable, Callable]] = {}
+
+
+def _compile(sp: SequencePlan) -> tuple[Callable, Callable]:
+    """numba functions for the plan's source, compiled once per process for each (source, fused kernels,
+    dtype). `nogil`: the chunks of a batch run on threads of their own."""
+    key = (hashlib.sha1((sp.source + sp.group.source).encode()).hexdigest(), sp.dtype.str)
+    if key not in _compiled:
+        namespace: dict[str, Any] = {"np": np, "ZERO": sp.dtype.type(0), "GF": sp.group.fwd, "GB": sp.group.bwd}
+        exec(compile(sp.source, f"<sequence {key[0][:8]}>", "exec"), namespace)  # noqa: S102 - our own code
+        jit = njit(nogil=True, error_model="numpy")
+        _compiled[key] = (jit(namespace["seq_fwd"]), jit(namespace["seq_bwd"]))
+    return _compiled[key]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# running the loops: chunks of rows on threads, one-thread BLAS inside
+# ---------------------------------------------------------------------------------------------------------------
+
+MIN_CHUNK_ROWS = 4  # fewer rows per chunk than this: the per-step products get too thin to pay for a thread
+_pool: list[ThreadPoolExecutor] = []
+_blas: list[Any] = []
+
+
+def n_workers() -> int:
+    """Threads for the chunks: TINYGRAD_LSTM_THREADS, else the cores this process may use."""
+    env = os.environ.get("TINYGRAD_LSTM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def chunks(B: int) -> list[tuple[int, int]]:
+    """Row ranges [r0, r1) splitting a batch of B rows into near-equal chunks, one per worker."""
+    n = max(1, min(n_workers(), B // MIN_CHUNK_ROWS))
+    cuts = [B * i // n for i in range(n + 1)]
+    return [(cuts[i], cuts[i + 1]) for i in range(n)]
+
+
+def _run(fn: Callable, args: list, bounds: list[tuple[int, int]], per_chunk: Callable[[int], list]) -> None:
+    """fn(*args, r0, r1, *per_chunk(c)) for every chunk c, in parallel, BLAS held to one thread meanwhile (its own
+    threads only spin between products this small: 3x slower, measured)."""
+    if len(bounds) == 1:
+        with _one_thread_blas():
+            fn(*args, *bounds[0], *per_chunk(0))
+        return
+    if not _pool or _pool[0]._max_workers < len(bounds):
+        _pool[:] = [ThreadPoolExecutor(max_workers=len(bounds), thread_name_prefix="tinygrad_lstm-seq")]
+    with _one_thread_blas():
+        futures = [_pool[0].submit(fn, *args, r0, r1, *per_chunk(c)) for c, (r0, r1) in enumerate(bounds)]
+        for f in futures:
+            f.result()
+
+
+def _one_thread_blas() -> Any:
+    if not _blas:
+        from threadpoolctl import ThreadpoolController
+
+        _blas.append(ThreadpoolController())
+    return _blas[0].limit(limits=1, user_api="blas")
+
+
+def _input_product(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """x (T, B, I) @ w (I, N) for all steps; a few input features as broadcast multiply-adds (a GEMM with K=1
+    through BLAS was 30x slower)."""
+    T, B, n_in = x.shape
+    if n_in > 4:
+        return (x.reshape(T * B, n_in) @ w).reshape(T, B, w.shape[1])
+    out = x[..., 0:1] * w[0]
+    for i in range(1, n_in):
+        out += x[..., i:i + 1] * w[i]
+    return out
+
+
+class Recurrence(Function):
+    """z = [y_0 … y_{T-1}, h_T, c_T]: a layer direction's whole loop (module docstring), outputs and final state
+    stacked on the first axis.        dz/d(x, h_0, c_0, W, b, …): the reverse loop, then one product per weight.
+
+    Parents: x (T, B, in), the initial state components (B, H), then `plan.ext` (the outside tensors). `display`
+    draws the op as the steps it runs (nn/loop.py, for viz/unfuse.py)."""
+
+    def forward(self, x: np.ndarray, *rest: np.ndarray, plan: SequencePlan, mask: np.ndarray | None,
+                zero_out: bool, reverse: bool, display: Any = None) -> np.ndarray:
+        sp = plan
+        n = sp.n_state
+        T, B, H = x.shape[0], x.shape[1], sp.H
+        x = np.ascontiguousarray(x, dtype=sp.dtype)
+        ext = dict(zip(sp.ext, rest[n:]))
+        shape_of = {k[1]: s for k, s in zip(sp.param_kind, sp.group.param_shapes) if k[0] == "ext"}
+        E = [np.ascontiguousarray(ext[e].reshape(shape_of[e])) for e in sp.gext]
+        W = [np.ascontiguousarray(ext[p.weight]) for p in sp.products]
+        P = [_input_product(x, w) if p.source == 0 else np.empty((T, B, w.shape[1]), sp.dtype)
+             for p, w in zip(sp.products, W)]
+        S = []
+        for k in range(n):
+            s = np.empty((T + 1, B, H), sp.dtype)
+            s[T if reverse else 0] = rest[k]
+            S.append(s)
+        z = np.empty((T + n, B, H), sp.dtype)
+        M = np.ascontiguousarray(mask, dtype=np.bool_) if mask is not None else np.ones((1, 1), np.bool_)
+        O = [np.empty((B, H), sp.dtype) for _ in range(n)] if mask is not None else [S[k][0] for k in range(n)]
+        common = [x, *E, *W, *S, *P, M, mask is not None, zero_out, reverse]
+        _run(sp.fwd, common, chunks(B), lambda c: [z[:T], *O])
+        for k in range(n):
+            z[T + k] = S[k][0 if reverse else T]
+        self.save_for_backward(x, E, W, S, P, M)
+        return z
+
+    def backward(self, g: np.ndarray) -> tuple:
+        sp: SequencePlan = self.attrs["plan"]
+        x, E, W, S, P, M = self.saved_tensors
+        n, (T, B) = sp.n_state, x.shape[:2]
+        H, C, dt, rev = sp.H, sp.H, sp.dtype, int(self.attrs["reverse"])
+        dZ = np.ascontiguousarray(g, dtype=dt)
+        D = [np.empty((T, B, k * C), dt) for _, k in sp.group.blocks]
+        cols = {("x",): x.shape[2], **{("prod", p): w.shape[1] for p, w in enumerate(W)}}
+        dP = [np.zeros((T, B, cols[kind]), dt) for kind in sp.dests]
+        bounds = chunks(B)
+        shape_of = {k[1]: s for k, s in zip(sp.param_kind, sp.group.param_shapes) if k[0] == "ext"}
+        dE = [np.zeros((len(bounds),) + shape_of[e], dt) for e in sp.gext]
+        dC = [dZ[T + k].copy() for k in range(n)]
+        G = [np.empty((B, H), dt) for _ in sp.group.outputs]
+        mask = self.attrs["mask"]
+        common = [x, *E, *W, *S, *P, M, mask is not None, self.attrs["zero_out"], bool(rev)]
+        _run(sp.bwd, common, bounds,
+             lambda c: [dZ, *D, *dP, *[d[c] for d in dE], *dC, *G, np.empty((B, H), dt)])
+        return self._grads(x, W, S, D, dP, dE, dC)
+
+    def _grads(self, x, W, S, D, dP, dE, dC) -> tuple:
+        """The parents' gradients from the loop's results: x's and the weights' as one product each."""
+        sp: SequencePlan = self.attrs["plan"]
+        n, (T, B, n_in) = sp.n_state, x.shape
+        rev = int(self.attrs["reverse"])
+        need = self.needs_input_grad
+        arrays = {"D": D, "dP": dP}
+
+        def grad_of(name: str) -> np.ndarray:
+            return arrays["D" if name[0] == "D" else "dP"][int(name[1 + (name[0] == "d"):])]
+
+        dx = grad_of(sp.x_grad) if sp.x_grad else None
+        ext_grads: dict[int, np.ndarray] = {}
+
+        def add(e: int, d: np.ndarray) -> None:
+            ext_grads[e] = d if e not in ext_grads else ext_grads[e] + d
+
+        for p, prod in enumerate(sp.products):
+            gp = grad_of(sp.prod_grad[p])
+            N = gp.shape[2]
+            g2 = gp.reshape(T * B, N)
+            if prod.source == 0:
+                if need[0]:
+                    dxp = (g2 @ W[p].T).reshape(T, B, n_in)
+                    dx = dxp if dx is None else dx + dxp
+                add(prod.weight, x.reshape(T * B, n_in).T @ g2)
+            else:
+                h = S[prod.source - 1][rev:T + rev].reshape(T * B, -1)
+                add(prod.weight, h.T @ g2)
+        for e, d in zip(sp.gext, dE):
+            add(e, d.sum(axis=0))
+        grads: list[np.ndarray | None] = [dx if need[0] else None]
+        grads += [dC[k] if need[1 + k] else None for k in range(n)]
+        for j, e in enumerate(sp.ext):
+            p = self.parents[1 + n + j]
+            grads.append(ext_grads[e].reshape(p.data.shape) if need[1 + n + j] else None)
+        return tuple(grads)
