@@ -23,7 +23,6 @@ while they work).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,9 +30,9 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
 
 from ..autograd import Function
+from ..kernels import jitcache
 from ..ops.matmul import MatMul
 from .fuse import Group, plan
 from .trace import Trace
@@ -208,19 +207,22 @@ def _source(sp: SequencePlan) -> str:
     for k, o in enumerate(sp.state_out):
         outs_direct[o] = f"S{k}[t + 1 - rev, r0:r1]"
         outs_scratch[o] = f"O{k}[r0:r1]"
-    fwd = [f"def seq_fwd({', '.join(common + ['Y'] + [f'O{k}' for k in S])}):"] + head + dots + [
+    fwd = ["@jit(nogil=True)", f"def seq_fwd({', '.join(common + ['Y'] + [f'O{k}' for k in S])}):"]
+    fwd += head + dots + [
         "        if use_mask:",
-        f"            GF(R, {', '.join(params + outs_scratch)})",
+        f"            fwd(R, {', '.join(params + outs_scratch)})",
         "            for r in range(r0, r1):",
         "                live = M[t, r]",
         f"                for j in range({C}):",
     ]
     for k in S:
         fwd.append(f"                    S{k}[t + 1 - rev, r, j] = O{k}[r, j] if live else S{k}[t + rev, r, j]")
-    fwd += ["                    Y[t, r, j] = O0[r, j] if live else (ZERO if zero_out else S0[t + rev, r, j])",
+    fwd += ["                    Y[t, r, j] = O0[r, j] if live else (0.0 if zero_out else S0[t + rev, r, j])",
             "        else:",
-            f"            GF(R, {', '.join(params + outs_direct)})",
-            "            Y[t, r0:r1] = S0[t + 1 - rev, r0:r1]"]
+            f"            fwd(R, {', '.join(params + outs_direct)})",
+            # a loop, not `Y[t, r0:r1] = S0[…]`: numba took 11 s to compile that slice assignment
+            "            for r in range(r0, r1):", f"                for j in range({C}):",
+            "                    Y[t, r, j] = S0[t + 1 - rev, r, j]"]
 
     # backward: gradient destinations of each param at step t
     n_blocks = len(g.blocks)
@@ -250,7 +252,8 @@ def _source(sp: SequencePlan) -> str:
     bargs = (common + ["dZ"] + [f"D{b}" for b in range(n_blocks)] + [f"dP{i}" for i in range(len(dests))]
              + [f"dE{e}" for e in sp.gext]
              + [f"dC{k}" for k in S] + [f"G{o}" for o in range(len(g.outputs))] + ["TMP"])
-    bwd = [f"def seq_bwd({', '.join(bargs)}):", f"    T = dZ.shape[0] - {sp.n_state}", "    R = r1 - r0",
+    bwd = ["@jit(nogil=True)", f"def seq_bwd({', '.join(bargs)}):", f"    T = dZ.shape[0] - {sp.n_state}",
+           "    R = r1 - r0",
            "    for s in range(T - 1, -1, -1):", "        t = T - 1 - s if rev else s",
            "        for r in range(r0, r1):",
            "            live = (not use_mask) or M[t, r]",
@@ -259,10 +262,10 @@ def _source(sp: SequencePlan) -> str:
     for k in S:
         o = sp.state_out[k]
         extra = " + gy" if k == 0 else ""
-        bwd += [f"                G{o}[r, j] = dC{k}[r, j]{extra} if live else ZERO"]
-        carried = (" + (ZERO if zero_out else gy)" if k == 0 else "")
-        bwd += [f"                dC{k}[r, j] = ZERO if live else dC{k}[r, j]{carried}"]
-    bwd += [f"        GB(R, {', '.join(params + g_args + blocks)})"]
+        bwd += [f"                G{o}[r, j] = dC{k}[r, j]{extra} if live else 0.0"]
+        carried = (" + (0.0 if zero_out else gy)" if k == 0 else "")
+        bwd += [f"                dC{k}[r, j] = 0.0 if live else dC{k}[r, j]{carried}"]
+    bwd += [f"        bwd(R, {', '.join(params + g_args + blocks)})"]
     bwd += acc
     for p in rec:
         k = sp.products[p].source - 1
@@ -273,19 +276,13 @@ def _source(sp: SequencePlan) -> str:
     return "\n".join(fwd + ["", ""] + bwd) + "\n"
 
 
-_compiled: dict[tuple[str, str], tuple[Callable, Callable]] = {}
-
-
 def _compile(sp: SequencePlan) -> tuple[Callable, Callable]:
-    """numba functions for the plan's source, compiled once per process for each (source, fused kernels,
-    dtype). `nogil`: the chunks of a batch run on threads of their own."""
-    key = (hashlib.sha1((sp.source + sp.group.source).encode()).hexdigest(), sp.dtype.str)
-    if key not in _compiled:
-        namespace: dict[str, Any] = {"np": np, "ZERO": sp.dtype.type(0), "GF": sp.group.fwd, "GB": sp.group.bwd}
-        exec(compile(sp.source, f"<sequence {key[0][:8]}>", "exec"), namespace)  # noqa: S102 - our own code
-        jit = njit(nogil=True, error_model="numpy")
-        _compiled[key] = (jit(namespace["seq_fwd"]), jit(namespace["seq_bwd"]))
-    return _compiled[key]
+    """numba functions for the plan's source, in one module with the fused kernels they call, through the
+    on-disk kernel cache (kernels/jitcache.py). `nogil`: the chunks of a batch run on threads of their own."""
+    source = ("from tinygrad_lstm.kernels.jitcache import jit\nfrom tinygrad_lstm.kernels.scalar import *\n"
+              "import numpy as np\n\n\n" + sp.group.source + "\n\n\n" + sp.source)
+    mod = jitcache.load(source, "sequence")
+    return mod.seq_fwd, mod.seq_bwd
 
 
 # ---------------------------------------------------------------------------------------------------------------
