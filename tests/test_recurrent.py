@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tinygrad_lstm import Tensor, autograd, gradcheck, manual_seed, nn
-from tinygrad_lstm.jit import fusion
+from tinygrad_lstm.jit import fusion, whole_sequences
 
 RTOL, ATOL = 1e-9, 1e-12  # float64 against PyTorch: far tighter than the 1e-6 asked of us
 
@@ -694,11 +694,19 @@ def test_lstm_layer_scopes_each_step():
 
     T = 3
     model, x = Model(), Tensor(np.ones((T, 1, 3), dtype=np.float32), requires_grad=True)
-    # fused steps carry the same scope on their one Fused node (viz draws them expanded: test_viz_fused.py)
-    out, (h, c) = model(x)
+    # fused steps carry the same scope on their one Fused node; a whole compiled direction is one op in the
+    # layer's scope (viz draws both expanded: test_viz_fused.py)
+    with whole_sequences(False):
+        out, (h, c) = model(x)
     fused = [t for t in named_nodes(out, h, c, all_nodes=True) if t.grad_fn is not None and t.grad_fn.op == "Fused"]
     assert len(fused) == (T - 1) * 2
     assert all([s.kind for s in t.grad_fn.scope] == ["module", "module", "step", "module"] for t in fused)
+    out, (h, c) = model(x)
+    loops = [t for t in named_nodes(out, h, c, all_nodes=True)
+             if t.grad_fn is not None and t.grad_fn.op == "Recurrence"]
+    assert len(loops) == 2
+    assert all([(s.kind, s.label) for s in t.grad_fn.scope] == [("module", "Model"), ("module", "LSTM")]
+               for t in loops)
     with fusion(False):  # op by op: every equation's tensor
         out, (h, c) = model(x)
     nodes = named_nodes(out, h, c)
