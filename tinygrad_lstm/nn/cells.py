@@ -24,8 +24,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import init
-from .loop import check_state
 from .module import Module, Parameter
+from .state import check_state
 
 sigmoid = Tensor.sigmoid
 tanh = Tensor.tanh
