@@ -176,104 +176,121 @@ def _add_lines(dst: str, entries: list[tuple], C: int, ind: str) -> list[str]:
 
 
 def _source(sp: SequencePlan) -> str:
-    """Python source of `seq_fwd` and `seq_bwd` for numba (see the module docstring); names:
-    X (T, B, in), XW{p}/HW{p} the products (T, B, N), W{p} their weights, E{e} the outside tensors as the group
+    """Python source of `seq_fwd` and `seq_bwd` for numba (see the module docstring and `_Codegen`)."""
+    gen = _Codegen(sp)
+    backward = gen.backward()
+    sp.x_grad, sp.prod_grad, sp.dests = gen.x_grad, gen.prod_grad, gen.dests
+    return "\n".join(gen.forward() + ["", ""] + backward) + "\n"
+
+
+class _Codegen:
+    """The generated loops' names: X (T, B, in) the inputs, HW{p} the products of a state (T, B, N), XS{p} a
+    product of the input at the current step (B, N), W{p} their weights, E{e} the outside tensors as the group
     reads them (2-D), S{k} (T+1, B, H) the states (step t reads S[t + rev], writes S[t + 1 - rev]), Y (T, B, H)
-    the outputs, D{b} (T, B, n·C) the gradient blocks of the fused backward, M (T, B) the mask."""
-    g, C, B = sp.group, sp.H, sp.group.grid[0]
-    rec = sp.recurrent
-    S = range(sp.n_state)
-    ext_arg = [f"E{e}" for e in sp.gext]
-    w_arg = [f"W{p}" for p in range(len(sp.products))]
-    prod_arg = [f"{'HW' if sp.products[p].source else 'XW'}{p}" for p in range(len(sp.products))]
-    common = (["X"] + ext_arg + w_arg + [f"S{k}" for k in S] + prod_arg
-              + ["M", "use_mask", "zero_out", "rev", "r0", "r1"])
+    the outputs, M (T, B) the mask; in backward D{b} (T, B, n·C) the fused backward's gradient blocks, dC{k} the
+    gradient carried to the state, dE{e} the outside tensors' gradients. Rows r0:r1 are this call's chunk."""
 
-    def param(kind: tuple, shape: tuple[int, int]) -> str:
-        if kind[0] == "x":
-            return "X[t, r0:r1]"
-        if kind[0] == "state":
-            return f"S{kind[1]}[t + rev, r0:r1]"
-        if kind[0] == "prod":
-            return f"{prod_arg[kind[1]]}[t, r0:r1]"
-        return f"E{kind[1]}[r0:r1]" if shape[0] == B else f"E{kind[1]}"
+    def __init__(self, sp: SequencePlan) -> None:
+        self.sp, self.g, self.C = sp, sp.group, sp.H
+        B = sp.group.grid[0]
+        self.S = range(sp.n_state)
+        self.rec = sp.recurrent
+        prod_arg = [f"{'HW' if p.source else 'XS'}{k}" for k, p in enumerate(sp.products)]
+        self.common = (["X"] + [f"E{e}" for e in sp.gext] + [f"W{p}" for p in range(len(sp.products))]
+                       + [f"S{k}" for k in self.S] + prod_arg + ["M", "use_mask", "zero_out", "rev", "r0", "r1"])
 
-    params = [param(k, s) for k, s in zip(sp.param_kind, g.param_shapes)]
-    head = ["    T = Y.shape[0]", "    R = r1 - r0", "    for s in range(T):",
-            "        t = T - 1 - s if rev else s"]
-    dots = [f"        np.dot(S{sp.products[p].source - 1}[t + rev, r0:r1], W{p}, HW{p}[t, r0:r1])" for p in rec]
-    outs_direct = [""] * len(g.outputs)
-    outs_scratch = [""] * len(g.outputs)
-    for k, o in enumerate(sp.state_out):
-        outs_direct[o] = f"S{k}[t + 1 - rev, r0:r1]"
-        outs_scratch[o] = f"O{k}[r0:r1]"
-    fwd = ["@jit(nogil=True)", f"def seq_fwd({', '.join(common + ['Y'] + [f'O{k}' for k in S])}):"]
-    fwd += head + dots + [
-        "        if use_mask:",
-        f"            fwd(R, {', '.join(params + outs_scratch)})",
-        "            for r in range(r0, r1):",
-        "                live = M[t, r]",
-        f"                for j in range({C}):",
-    ]
-    for k in S:
-        fwd.append(f"                    S{k}[t + 1 - rev, r, j] = O{k}[r, j] if live else S{k}[t + rev, r, j]")
-    fwd += ["                    Y[t, r, j] = O0[r, j] if live else (0.0 if zero_out else S0[t + rev, r, j])",
-            "        else:",
-            f"            fwd(R, {', '.join(params + outs_direct)})",
+        def param(kind: tuple, shape: tuple[int, int]) -> str:
+            if kind[0] == "x":
+                return "X[t, r0:r1]"
+            if kind[0] == "state":
+                return f"S{kind[1]}[t + rev, r0:r1]"
+            if kind[0] == "prod":
+                return f"{prod_arg[kind[1]]}[{'t, ' if sp.products[kind[1]].source else ''}r0:r1]"
+            return f"E{kind[1]}[r0:r1]" if shape[0] == B else f"E{kind[1]}"
+
+        self.params = [param(k, s) for k, s in zip(sp.param_kind, self.g.param_shapes)]
+        # x_t @ W for a layer that projects its input step by step (a few input features): plain loops, per step,
+        # in forward and again in backward (a GEMM with K = 1 through BLAS was 30x slower; a (T, B, N) array of
+        # all steps' products is a large write for little work)
+        n_in, self.xw = sp.trace.input_shapes[0][1], []
+        for p, prod in enumerate(sp.products):
+            if prod.source == 0:
+                n_out = sp.trace.externals[prod.weight].data.shape[1]
+                self.xw += ["        for r in range(r0, r1):", f"            for j in range({n_out}):",
+                            f"                acc = X[t, r, 0] * W{p}[0, j]",
+                            f"                for i in range(1, {n_in}):",
+                            f"                    acc += X[t, r, i] * W{p}[i, j]", f"                XS{p}[r, j] = acc"]
+
+    def forward(self) -> list[str]:
+        sp, C, S = self.sp, self.C, self.S
+        direct, scratch = [""] * len(self.g.outputs), [""] * len(self.g.outputs)
+        for k, o in enumerate(sp.state_out):
+            direct[o], scratch[o] = f"S{k}[t + 1 - rev, r0:r1]", f"O{k}[r0:r1]"
+        args = self.common + ["Y"] + [f"O{k}" for k in S]
+        lines = ["@jit(nogil=True)", f"def seq_fwd({', '.join(args)}):", "    T = Y.shape[0]", "    R = r1 - r0",
+                 "    for s in range(T):", "        t = T - 1 - s if rev else s"]
+        lines += [f"        np.dot(S{sp.products[p].source - 1}[t + rev, r0:r1], W{p}, HW{p}[t, r0:r1])"
+                  for p in self.rec]
+        lines += self.xw + ["        if use_mask:", f"            fwd(R, {', '.join(self.params + scratch)})",
+                            "            for r in range(r0, r1):", "                live = M[t, r]",
+                            f"                for j in range({C}):"]
+        lines += [f"                    S{k}[t + 1 - rev, r, j] = O{k}[r, j] if live else S{k}[t + rev, r, j]"
+                  for k in S]
+        return lines + [
+            "                    Y[t, r, j] = O0[r, j] if live else (0.0 if zero_out else S0[t + rev, r, j])",
+            "        else:", f"            fwd(R, {', '.join(self.params + direct)})",
             # a loop, not `Y[t, r0:r1] = S0[…]`: numba took 11 s to compile that slice assignment
             "            for r in range(r0, r1):", f"                for j in range({C}):",
             "                    Y[t, r, j] = S0[t + 1 - rev, r, j]"]
 
-    # backward: gradient destinations of each param at step t
-    n_blocks = len(g.blocks)
-    dests: list[str] = []  # extra (T, B, ·) arrays for per-step gradients that are not a block as it is
-    prod_grad = [""] * len(sp.products)
-    x_grad = ""
-    acc: list[str] = []  # lines adding the state and outside-tensor gradients of step t
-    for kind, how in zip(sp.param_kind, g.assembly):
-        entries = _entries(how, g.blocks, C)
-        if kind[0] == "state":
-            acc += _add_lines(f"dC{kind[1]}", entries, C, "        ")
-        elif kind[0] == "ext":
-            acc += _add_lines(f"dE{kind[1]}", entries, C, "        ")
-        else:
+    def targets(self) -> list[str]:
+        """Where each param's gradient at step t goes: a block as it is (x's and the products' gradients, named
+        in x_grad, prod_grad), an extra (T, B, ·) array dP{i} (`dests`), or added into dC{k} / dE{e}; returns the
+        lines that add them."""
+        C, self.dests, self.prod_grad, self.x_grad = self.C, [], [""] * len(self.sp.products), ""
+        add: list[str] = []
+        for kind, how in zip(self.sp.param_kind, self.g.assembly):
+            entries = _entries(how, self.g.blocks, C)
+            if kind[0] in ("state", "ext"):
+                add += _add_lines(f"d{'C' if kind[0] == 'state' else 'E'}{kind[1]}", entries, C, "        ")
+                continue
             if how[0] == "block":
                 name = f"D{how[1]}"
             else:
-                name = f"dP{len(dests)}"
-                dests.append(kind)
-                acc += _add_lines(name + "[t]", entries, C, "        ")
+                name = f"dP{len(self.dests)}"
+                self.dests.append(kind)
+                add += _add_lines(name + "[t]", entries, C, "        ")
             if kind[0] == "x":
-                x_grad = name
+                self.x_grad = name
             else:
-                prod_grad[kind[1]] = name
-    g_args = [f"G{o}[r0:r1]" for o in range(len(g.outputs))]
-    blocks = [f"D{b}[t, r0:r1]" for b in range(n_blocks)]
-    bargs = (common + ["dZ"] + [f"D{b}" for b in range(n_blocks)] + [f"dP{i}" for i in range(len(dests))]
-             + [f"dE{e}" for e in sp.gext]
-             + [f"dC{k}" for k in S] + [f"G{o}" for o in range(len(g.outputs))] + ["TMP"])
-    bwd = ["@jit(nogil=True)", f"def seq_bwd({', '.join(bargs)}):", f"    T = dZ.shape[0] - {sp.n_state}",
-           "    R = r1 - r0",
-           "    for s in range(T - 1, -1, -1):", "        t = T - 1 - s if rev else s",
-           "        for r in range(r0, r1):",
-           "            live = (not use_mask) or M[t, r]",
-           f"            for j in range({C}):",
-           "                gy = dZ[t, r, j]"]
-    for k in S:
-        o = sp.state_out[k]
-        extra = " + gy" if k == 0 else ""
-        bwd += [f"                G{o}[r, j] = dC{k}[r, j]{extra} if live else 0.0"]
-        carried = (" + (0.0 if zero_out else gy)" if k == 0 else "")
-        bwd += [f"                dC{k}[r, j] = 0.0 if live else dC{k}[r, j]{carried}"]
-    bwd += [f"        bwd(R, {', '.join(params + g_args + blocks)})"]
-    bwd += acc
-    for p in rec:
-        k = sp.products[p].source - 1
-        bwd += [f"        np.dot({prod_grad[p]}[t, r0:r1], W{p}.T, TMP[r0:r1])",
-                "        for r in range(r0, r1):", f"            for j in range({C}):",
-                f"                dC{k}[r, j] += TMP[r, j]"]
-    sp.x_grad, sp.prod_grad, sp.dests = x_grad, prod_grad, dests
-    return "\n".join(fwd + ["", ""] + bwd) + "\n"
+                self.prod_grad[kind[1]] = name
+        return add
+
+    def backward(self) -> list[str]:
+        sp, C, S, g = self.sp, self.C, self.S, self.g
+        add = self.targets()
+        n_out, n_blocks = len(g.outputs), len(g.blocks)
+        args = (self.common + ["dZ"] + [f"D{b}" for b in range(n_blocks)] + [f"dP{i}" for i in range(len(self.dests))]
+                + [f"dE{e}" for e in sp.gext] + [f"dC{k}" for k in S] + [f"G{o}" for o in range(n_out)] + ["TMP"])
+        lines = ["@jit(nogil=True)", f"def seq_bwd({', '.join(args)}):", f"    T = dZ.shape[0] - {sp.n_state}",
+                 "    R = r1 - r0", "    for s in range(T - 1, -1, -1):", "        t = T - 1 - s if rev else s",
+                 # the gradient of the step's outputs: carried from the next step (and the output y_t) where the
+                 # step is real; at a masked step it passes the step by, to the state before it
+                 "        for r in range(r0, r1):", "            live = (not use_mask) or M[t, r]",
+                 f"            for j in range({C}):", "                gy = dZ[t, r, j]"]
+        for k in S:
+            gy = " + gy" if k == 0 else ""
+            lines += [f"                G{sp.state_out[k]}[r, j] = dC{k}[r, j]{gy} if live else 0.0",
+                      f"                dC{k}[r, j] = 0.0 if live else dC{k}[r, j]"
+                      + (" + (0.0 if zero_out else gy)" if k == 0 else "")]
+        g_args = [f"G{o}[r0:r1]" for o in range(n_out)]
+        blocks = [f"D{b}[t, r0:r1]" for b in range(n_blocks)]
+        lines += self.xw + [f"        bwd(R, {', '.join(self.params + g_args + blocks)})"] + add
+        for p in self.rec:  # dh_{t-1} += dhw_t @ Wᵀ
+            lines += [f"        np.dot({self.prod_grad[p]}[t, r0:r1], W{p}.T, TMP[r0:r1])",
+                      "        for r in range(r0, r1):", f"            for j in range({C}):",
+                      f"                dC{sp.products[p].source - 1}[r, j] += TMP[r, j]"]
+        return lines
 
 
 def _compile(sp: SequencePlan) -> tuple[Callable, Callable]:
@@ -332,18 +349,6 @@ def _one_thread_blas() -> Any:
     return _blas[0].limit(limits=1, user_api="blas")
 
 
-def _input_product(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """x (T, B, I) @ w (I, N) for all steps; a few input features as broadcast multiply-adds (a GEMM with K=1
-    through BLAS was 30x slower)."""
-    T, B, n_in = x.shape
-    if n_in > 4:
-        return (x.reshape(T * B, n_in) @ w).reshape(T, B, w.shape[1])
-    out = x[..., 0:1] * w[0]
-    for i in range(1, n_in):
-        out += x[..., i:i + 1] * w[i]
-    return out
-
-
 class Recurrence(Function):
     """z = [y_0 … y_{T-1}, h_T, c_T]: a layer direction's whole loop (module docstring), outputs and final state
     stacked on the first axis.        dz/d(x, h_0, c_0, W, b, …): the reverse loop, then one product per weight.
@@ -361,8 +366,7 @@ class Recurrence(Function):
         shape_of = {k[1]: s for k, s in zip(sp.param_kind, sp.group.param_shapes) if k[0] == "ext"}
         E = [np.ascontiguousarray(ext[e].reshape(shape_of[e])) for e in sp.gext]
         W = [np.ascontiguousarray(ext[p.weight]) for p in sp.products]
-        P = [_input_product(x, w) if p.source == 0 else np.empty((T, B, w.shape[1]), sp.dtype)
-             for p, w in zip(sp.products, W)]
+        P = [np.empty((T, B, w.shape[1]) if p.source else (B, w.shape[1]), sp.dtype) for p, w in zip(sp.products, W)]
         S = []
         for k in range(n):
             s = np.empty((T + 1, B, H), sp.dtype)
