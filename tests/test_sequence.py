@@ -9,6 +9,7 @@ per time step.
 from __future__ import annotations
 
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -244,3 +245,30 @@ def test_keras_layers_compiled_equal_eager(cls, opts):
         results.append([o.data for o in outs] + [xt.grad, layer.cell.kernel.grad])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def test_flush_denormal_reaches_the_chunk_threads():
+    """set_flush_denormal(True) holds on the threads that run the chunks of a batch (MXCSR is per thread, and
+    the pool's threads were started before the request)."""
+    import tinygrad_lstm
+    from tinygrad_lstm.jit import sequence
+    from tinygrad_lstm.kernels.denormal import SUPPORTED, get_flush_denormal
+
+    if not SUPPORTED:
+        pytest.skip("flush-to-zero is an x86 register")
+    seen: list[tuple[int, bool]] = []
+
+    def probe(r0: int, r1: int) -> None:  # a chunk's work: where it ran and what it saw
+        seen.append((threading.get_ident(), get_flush_denormal()))
+
+    bounds = [(0, 4), (4, 8)]
+    sequence._run(probe, [], bounds, lambda c: [])  # starts the pool's threads
+    try:
+        for mode in (True, False):
+            seen.clear()
+            assert tinygrad_lstm.set_flush_denormal(mode)
+            sequence._run(probe, [], bounds, lambda c: [])
+            assert len(seen) == 2 and all(flag == mode for _, flag in seen)
+            assert threading.get_ident() not in {tid for tid, _ in seen}  # on the pool, not here
+    finally:
+        tinygrad_lstm.set_flush_denormal(False)

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import jitcache
+from ..kernels.denormal import sync_thread
 from ..ops.matmul import MatMul
 from .fuse import Group, plan
 from .trace import Trace
@@ -336,9 +337,16 @@ def _run(fn: Callable, args: list, bounds: list[tuple[int, int]], per_chunk: Cal
     if not _pool or _pool[0]._max_workers < len(bounds):
         _pool[:] = [ThreadPoolExecutor(max_workers=len(bounds), thread_name_prefix="tinygrad_lstm-seq")]
     with _one_thread_blas():
-        futures = [_pool[0].submit(fn, *args, r0, r1, *per_chunk(c)) for c, (r0, r1) in enumerate(bounds)]
+        futures = [_pool[0].submit(_task, fn, *args, r0, r1, *per_chunk(c)) for c, (r0, r1) in enumerate(bounds)]
         for f in futures:
             f.result()
+
+
+def _task(fn: Callable, *args: Any) -> None:
+    """One chunk on a pool thread, with the flush-to-zero mode last asked for (`set_flush_denormal`): the
+    register is per thread and the pool's threads may predate the request."""
+    sync_thread()
+    fn(*args)
 
 
 def _one_thread_blas() -> Any:
