@@ -187,8 +187,10 @@ class _Builder:
             names = {p.name for p in s._ctx.parents}  # a layer below's outputs: this step reads its own h_t
             if len(names) == 1 and None not in names:
                 return symbol_html(names.pop())
+        if s is not None and s._ctx is None and not s.name:  # as the op-level view names an unnamed leaf
+            return "0" if s.data.size and not s.data.any() else "input"
         if s is None or not s.name:
-            return "0" if s is not None and s._ctx is None and not s.data.any() else "·"
+            return "·"
         if s.name.endswith("_t") and s._ctx is not None and _step(s) != _step(reader):
             return symbol_html(s.name[:-2] + "_{t-1}")
         return symbol_html(s.name)
