@@ -135,6 +135,8 @@ def test_functional_errors_say_what_is_wrong():
         model.predict([np.zeros((2, 3)), np.zeros((2, 4))])
     with pytest.raises(TypeError, match="has no value"):
         bool(a)
+    with pytest.raises(TypeError, match="not a keras.Input"):
+        keras.Sequential([out, layers.Dense(1)])
     with pytest.raises(ValueError, match="used 2 times"):
         x = keras.Input(shape=(2,))
         keras.Model(x, layers.Dense(1, name="d")(layers.Dense(2, name="d")(x)))

@@ -63,6 +63,9 @@ class Sequential(Model):
     # ----- building -----------------------------------------------------------------------------------------
     def add(self, layer: Any) -> None:
         """Append a layer (an `Input(shape=...)` or `InputLayer` first only declares the input shape)."""
+        if isinstance(layer, InputSpec) and not isinstance(getattr(layer.node, "layer", None), InputLayer):
+            raise TypeError(f"Sequential.add: {layer!r} is the output of a layer, not a keras.Input; add layers, or "
+                            "build a functional keras.Model(inputs, outputs) from such tensors")
         if isinstance(layer, (InputSpec, InputLayer)):
             if self._layers or self._input_declared is not None:
                 raise ValueError("An Input (or InputLayer) can only be the first entry of a Sequential model")
