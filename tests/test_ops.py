@@ -279,9 +279,10 @@ REDUCE = {
     "mean": (lambda t, a, k: t.mean(a, k), lambda x, a, k: np.mean(x, axis=a, keepdims=k)),
     "amax": (lambda t, a, k: t.amax(a, k), lambda x, a, k: np.max(x, axis=a, keepdims=k)),
     "amin": (lambda t, a, k: t.amin(a, k), lambda x, a, k: np.min(x, axis=a, keepdims=k)),
-    "var": (lambda t, a, k: t.var(a, k), lambda x, a, k: np.var(x, axis=a, keepdims=k)),
-    "var(ddof=1)": (lambda t, a, k: t.var(a, k, ddof=1), lambda x, a, k: np.var(x, axis=a, keepdims=k, ddof=1)),
-    "std": (lambda t, a, k: t.std(a, k), lambda x, a, k: np.std(x, axis=a, keepdims=k)),
+    "var(ddof=0)": (lambda t, a, k: t.var(a, k, ddof=0), lambda x, a, k: np.var(x, axis=a, keepdims=k)),
+    "var": (lambda t, a, k: t.var(a, k), lambda x, a, k: np.var(x, axis=a, keepdims=k, ddof=1)),  # torch's default
+    "std(ddof=0)": (lambda t, a, k: t.std(a, k, ddof=0), lambda x, a, k: np.std(x, axis=a, keepdims=k)),
+    "std": (lambda t, a, k: t.std(a, k), lambda x, a, k: np.std(x, axis=a, keepdims=k, ddof=1)),
     "logsumexp": (lambda t, a, k: t.logsumexp(a, k), _np_logsumexp),
 }
 
@@ -295,8 +296,8 @@ def _group_size(shape, axis):
 @given(sak=shape_axis_keepdims(), seed=SEEDS)
 def test_reduction(name, sak, seed):
     shape, axis, keepdims = sak
-    if name in ("var(ddof=1)", "std") and _group_size(shape, axis) < 2:
-        return  # n - ddof = 0: no estimate; std of one element: sqrt is not differentiable at 0
+    if name in ("var", "std", "std(ddof=0)") and _group_size(shape, axis) < 2:
+        return  # n - 1 = 0: no estimate; std of one element: its gradient is 0 (tests/test_edges.py), not smooth
     fn, ref = REDUCE[name]
     x = rand(shape, seed)
     expect = ref(x, axis, keepdims)
@@ -317,6 +318,8 @@ REDUCE_TORCH = {
                                                                               keepdim=k)),
     "var": (lambda t, a, k: t.var(dim=a, keepdim=k, correction=0), None),
     "var(correction=1)": (lambda t, a, k: t.var(dim=a, keepdim=k, correction=1), None),
+    "var()": (lambda t, a, k: t.var(dim=a, keepdim=k), None),
+    "std()": (lambda t, a, k: t.std(dim=a, keepdim=k), None),
     "logsumexp": (lambda t, a, k: t.logsumexp(dim=a, keepdim=k),
                   lambda t, a, k: t.logsumexp(dim=a if a is not None else tuple(range(t.ndim)), keepdim=k)),
 }
@@ -326,7 +329,7 @@ REDUCE_TORCH = {
 @given(sak=shape_axis_keepdims(), seed=SEEDS)
 def test_reduction_matches_torch(name, sak, seed):
     shape, axis, keepdims = sak
-    if name == "var(correction=1)" and _group_size(shape, axis) < 2:
+    if name in ("var(correction=1)", "var()", "std()") and _group_size(shape, axis) < 2:
         return
     fn, tfn = REDUCE_TORCH[name]
     check_op(lambda t: fn(t, axis, keepdims), rand(shape, seed),

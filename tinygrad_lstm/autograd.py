@@ -11,28 +11,49 @@ needs a gradient, records the call as a graph node: the Function instance itself
     scope    the module calls (and time step) active when it ran, for graph pictures
 
 `backward` walks the graph in reverse topological order, found without recursion, so a chain of 100,000 ops works.
-Gradients are reduced back to each input's shape (undoing numpy broadcasting) in one place: `unbroadcast`.
+Gradients are added up per tensor in a `GradBuffer` (grad_buffer.py), which also reduces them back to each input's
+shape (undoing numpy broadcasting) in one place: `unbroadcast`.
+
+Two safety nets, both free when nothing uses them: a *version counter* (a tensor changed in place after an op saved
+it for backward makes backward raise, as PyTorch), and *anomaly detection* (`detect_anomaly`: the first op whose
+output or gradient holds NaN or Inf raises, naming the op and where the user's code made it).
+
+Public seams for the tools built on the engine (jit, viz): `trace_calls` (every op call of a block, recorded or
+not), `at_scope` (record under a given scope) and `observe_grads` (watch the gradients of backward passes).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from .kernels import active
+from .grad_buffer import GradBuffer, ProductGrad, SliceGrad, unbroadcast
 
 if TYPE_CHECKING:
     from .tensor import Tensor
+
+__all__ = [
+    "Function", "GradBuffer", "GradObserver", "ProductGrad", "ScopeEntry", "SliceGrad", "at_scope", "backward",
+    "bump_version", "current_scope", "detect_anomaly", "enable_grad", "is_anomaly_enabled", "is_grad_enabled",
+    "new_call_id", "no_grad", "observe_grads", "scope", "set_detect_anomaly", "toposort", "trace_calls",
+    "unbroadcast",
+]
 
 
 class _GradMode:
     enabled = True
     scope: tuple = ()  # the module-call stack, captured by every recorded node
-    tracer: list | None = None  # while `jit.trace` runs a function: every op call, recorded or not
+    tracer: list | None = None  # inside `trace_calls`: every op call, recorded or not
+    anomaly = False  # inside `detect_anomaly`
+    watched = False  # tracer or anomaly: the one flag `Function.apply` tests for both
+    epoch = 0  # how many in-place changes of tensors there have been (the clock of the version counter)
 
 
 _mode = _GradMode()
@@ -140,6 +161,170 @@ def current_scope() -> tuple:
     return _mode.scope
 
 
+@contextmanager
+def at_scope(entries: tuple) -> Iterator[None]:
+    """Record the ops inside under exactly `entries` (not appended to the current scope, as `scope` does): to run
+    ops again as if inside the module call and time step a node came from (`node.scope`)."""
+    prev, _mode.scope = _mode.scope, tuple(entries)
+    try:
+        yield
+    finally:
+        _mode.scope = prev
+
+
+@contextmanager
+def trace_calls() -> Iterator[list]:
+    """Every op call inside, recorded in the graph or not, appended to the yielded list as
+    ``(op class, parents, attrs, out)`` in the order they ran: what `jit.trace` builds a program from. Nested
+    blocks do not share: the calls inside an inner block go to its list only."""
+    calls: list = []
+    prev, _mode.tracer = _mode.tracer, calls
+    _watch()
+    try:
+        yield calls
+    finally:
+        _mode.tracer = prev
+        _watch()
+
+
+def _watch() -> None:
+    _mode.watched = _mode.tracer is not None or _mode.anomaly
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Anomaly detection
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def is_anomaly_enabled() -> bool:
+    return _mode.anomaly
+
+
+def set_detect_anomaly(mode: bool) -> None:
+    """Switch anomaly detection on or off for the rest of the process (see `detect_anomaly`)."""
+    _mode.anomaly = bool(mode)
+    _watch()
+
+
+class detect_anomaly:
+    """``with detect_anomaly(): ...``: the first op whose forward output or backward gradient holds NaN or Inf
+    raises a `FloatingPointError` naming the op, its input shapes and the line of the user's code that called
+    it. Slower (every array is checked); off by default, and then it costs nothing. PyTorch's name.
+
+    ``check_nan=False`` switches it off inside a `detect_anomaly` block (as torch's argument)."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = check_nan
+        self._prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._prev.append(_mode.anomaly)
+        set_detect_anomaly(self.check_nan)
+
+    def __exit__(self, *exc: object) -> None:
+        set_detect_anomaly(self._prev.pop())
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_ENGINE = tuple(os.path.join(_PACKAGE, f) for f in ("autograd.py", "tensor.py", "ops" + os.sep))
+
+
+def _call_site() -> tuple[str, int, str]:
+    """(file, line, function) of the code that called the op: the first frame outside this package, else (the
+    package's own code, e.g. the demo) the first frame outside the engine (autograd, tensor, ops)."""
+    frame = sys._getframe(2)
+    inner = None
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if not path.startswith(_PACKAGE):
+            return path, frame.f_lineno, frame.f_code.co_name
+        if inner is None and not path.startswith(_ENGINE):
+            inner = (path, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back
+    return inner or ("<unknown>", 0, "")
+
+
+def _where(site: tuple[str, int, str] | None) -> str:
+    if site is None:
+        return "(made outside detect_anomaly: where is unknown)"
+    path, line, fn = site
+    return f"created at {path}:{line} in {fn}()"
+
+
+def _bad(a: Any) -> str | None:
+    """'nan' or 'inf' if the floating array `a` holds one, else None."""
+    if not isinstance(a, np.ndarray) or a.dtype.kind != "f" or np.isfinite(a).all():
+        return None
+    return "nan" if np.isnan(a).any() else "inf"
+
+
+def _check_forward(cls: type, parents: tuple, out: Tensor) -> None:
+    site = _call_site()
+    if out._ctx is not None:
+        out._ctx.site = site
+    bad = _bad(out.data)
+    if bad is not None and not any(_bad(p.data) for p in parents):  # the first op to make it, not its users
+        raise FloatingPointError(
+            f"detect_anomaly: {cls.__name__} returned {bad} values in its output (inputs: {_shapes(parents)}); "
+            f"{_where(site)}")
+
+
+def _check_backward(node: Function, in_grads: tuple) -> None:
+    for k, pg in enumerate(in_grads):
+        value = pg.value if type(pg) is SliceGrad else pg.dense() if type(pg) is ProductGrad else pg
+        bad = _bad(value)
+        if bad is not None:
+            raise FloatingPointError(
+                f"detect_anomaly: the backward of {node.op} returned {bad} values in the gradient of its input "
+                f"{k} (inputs: {_shapes(node.parents)}); the {node.op} was {_where(getattr(node, 'site', None))}")
+
+
+def _shapes(parents: tuple) -> str:
+    return ", ".join(f"{p.data.dtype} {p.data.shape}" for p in parents)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The version counter: in-place changes of tensors an op saved
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def bump_version(t: Tensor) -> None:
+    """Record that `t`'s data was changed in place (setitem, an optimizer step, an in-place op). A backward that
+    needs the old values (an op saved them) then raises instead of silently using the new ones."""
+    _mode.epoch += 1
+    mods = getattr(t, "_mods", None)
+    if mods is None:
+        t._mods = [_mode.epoch]
+    else:
+        mods.append(_mode.epoch)
+
+
+def version(t: Tensor) -> int:
+    """How many times `t` was changed in place (torch's ``t._version``)."""
+    mods = getattr(t, "_mods", None)
+    return len(mods) if mods else 0
+
+
+def changed_since(t: Tensor, node: Function) -> bool:
+    """Whether `t` was changed in place after `node` was recorded."""
+    mods = getattr(t, "_mods", None)
+    return bool(mods) and mods[-1] > node.epoch
+
+
+def _check_versions(node: Function, out: Tensor) -> None:
+    """Raise if a tensor whose data `node` saved for backward (an input, or its output) changed in place since."""
+    saved = [a for a in (node.saved_tensors or ()) if isinstance(a, np.ndarray)]
+    for k, t in [*enumerate(node.parents), ("output", out)]:
+        if changed_since(t, node) and any(np.may_share_memory(t.data, a) for a in saved):
+            seen = bisect.bisect_right(t._mods, node.epoch)
+            what = f"input {k}" if k != "output" else "output"
+            raise RuntimeError(
+                f"backward: one of the tensors {node.op} saved for its gradient ({what}, {t.data.dtype} "
+                f"{t.data.shape}) was changed in place after {node.op} used it: it is at version {len(t._mods)}; "
+                f"{node.op} saw version {seen}. Change a copy instead (Tensor(t.data.copy())), "
+                "or compute the forward again after the change.")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Function: one op's forward next to its derivative
 # ---------------------------------------------------------------------------------------------------------------
@@ -147,40 +332,6 @@ def current_scope() -> tuple:
 
 _Tensor: Any = None  # set by tensor.py once Tensor exists (autograd cannot import it: tensor imports autograd)
 _new_tensor = object.__new__
-
-
-class SliceGrad:
-    """A gradient that is zero except on `parent[index]`: returned by indexing ops so that the chunks of a split
-    accumulate into one buffer in place instead of each allocating a full-size zero array."""
-
-    __slots__ = ("index", "value")
-
-    def __init__(self, index: Any, value: np.ndarray) -> None:
-        self.index = index
-        self.value = value
-
-
-class ProductGrad:
-    """A gradient xᵀ @ g left unevaluated. A weight used at every time step (W_hhᵀ) gets one such product per
-    step; the engine adds them up when the weight's gradient is needed, as one matrix product of the stacked
-    factors, Σₜ xₜᵀ gₜ = [x₁; …; x_T]ᵀ [g₁; …; g_T]: one large GEMM instead of T small ones."""
-
-    __slots__ = ("x", "g")
-
-    def __init__(self, x: np.ndarray, g: np.ndarray) -> None:
-        self.x = x
-        self.g = g
-
-    def dense(self) -> np.ndarray:
-        return self.x.T @ self.g
-
-    @staticmethod
-    def total(products: list[ProductGrad]) -> np.ndarray:
-        if len(products) == 1:
-            return active().matmul(products[0].x.T, products[0].g)
-        x = np.concatenate([p.x for p in products])
-        g = np.concatenate([p.g for p in products])
-        return active().matmul(x.T, g)
 
 
 class Function:
@@ -192,7 +343,8 @@ class Function:
     and may stash what backward needs with `save_for_backward`. The instance doubles as the graph node.
     """
 
-    __slots__ = ("parents", "attrs", "saved_tensors", "needs_input_grad", "shape", "dtype", "scope", "freed")
+    __slots__ = ("parents", "attrs", "saved_tensors", "needs_input_grad", "shape", "dtype", "scope", "freed",
+                 "epoch", "site")
 
     def save_for_backward(self, *arrays: Any) -> None:
         self.saved_tensors = arrays
@@ -243,12 +395,16 @@ class Function:
             node.dtype = data.dtype
             node.scope = _mode.scope
             node.freed = False
+            node.epoch = _mode.epoch  # in-place changes after this one are caught by backward
             out._ctx = node
         else:
             out.requires_grad = False
             out._ctx = None
-        if _mode.tracer is not None:
-            _mode.tracer.append((cls, parents, attrs, out))
+        if _mode.watched:  # a trace or anomaly detection is on: off the common path
+            if _mode.tracer is not None:
+                _mode.tracer.append((cls, parents, attrs, out))
+            if _mode.anomaly:
+                _check_forward(cls, parents, out)
         return out
 
     def __repr__(self) -> str:
@@ -263,20 +419,6 @@ def _op_error(cls: type, parents: tuple, e: Exception) -> Exception | None:
         return None
     inputs = ", ".join(f"{p.data.dtype} {p.data.shape}" for p in parents)
     return (ValueError if isinstance(e, ValueError) else TypeError)(f"{name}: {msg} (inputs: {inputs})")
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum `grad` down to `shape`: the gradient of numpy broadcasting (the one place it is done).
-
-    Broadcasting copies an input along new leading axes and along axes of size 1, so each copy's gradient adds up.
-    """
-    if grad.shape == shape:
-        return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -306,103 +448,6 @@ def toposort(root: Tensor) -> list[Tensor]:
     return order
 
 
-class _GradBuffer:
-    """Gradients on their way back, one per tensor. Tracks which buffers it owns, since an op may hand the same
-    array to several inputs (Add passes g to both): only an owned buffer is ever added into in place.
-
-    A tensor read one row at a time (a layer's projected inputs, x[t] at step t) gets its gradient row by row:
-    each row is copied into an uninitialised buffer when it first arrives, and only the rows that never arrive are
-    zeroed, at the end (`filled`): one pass over the buffer instead of zero-fill, then add."""
-
-    __slots__ = ("grads", "owned", "products", "filled")
-
-    def __init__(self) -> None:
-        self.grads: dict[int, np.ndarray] = {}
-        self.owned: set[int] = set()
-        self.products: dict[int, list[ProductGrad]] = {}  # unevaluated xᵀ @ g terms, summed at pop
-        self.filled: dict[int, set[int]] = {}  # buffers written row by row so far: which rows hold values
-
-    def _complete(self, key: int) -> None:
-        """Zero the rows of a row-by-row buffer that no gradient reached; from now on it is an ordinary buffer."""
-        rows = self.filled.pop(key)
-        have = self.grads[key]
-        if len(rows) < have.shape[0]:
-            missing = np.ones(have.shape[0], dtype=bool)
-            missing[list(rows)] = False
-            have[missing] = 0
-
-    def pop(self, t: Tensor) -> np.ndarray | None:
-        key = id(t)
-        if key in self.filled:
-            self._complete(key)
-        owned = key in self.owned
-        self.owned.discard(key)
-        g = self.grads.pop(key, None)
-        products = self.products.pop(key, None)
-        if products is not None:
-            p = ProductGrad.total(products).astype(t.data.dtype, copy=False)
-            if g is None:
-                g = p
-            elif owned:
-                np.add(g, p, out=g)
-            else:
-                g = g + p
-        return g
-
-    def add(self, t: Tensor, g: Any) -> None:
-        key, shape, dtype = id(t), t.data.shape, t.data.dtype
-        if type(g) is ProductGrad:
-            self.products.setdefault(key, []).append(g)
-            return
-        have = self.grads.get(key)
-        if isinstance(g, SliceGrad):
-            index = g.index
-            if type(index) is int and (have is None or key in self.filled):  # one row: copy, or add if seen
-                if have is None:
-                    have = self.grads[key] = np.empty(shape, dtype=dtype)
-                    self.owned.add(key)
-                    self.filled[key] = set()
-                rows = self.filled[key]
-                if index % shape[0] in rows:
-                    have[index] += g.value
-                else:
-                    have[index] = g.value
-                    rows.add(index % shape[0])
-                return
-            if key in self.filled:
-                self._complete(key)
-            if have is None:
-                have = np.zeros(shape, dtype=dtype)
-            elif key not in self.owned:
-                have = np.array(have, dtype=dtype)
-            self.grads[key] = have
-            self.owned.add(key)
-            if _is_advanced(index):
-                np.add.at(have, index, g.value)  # repeated indices must add up
-            else:
-                have[index] += g.value
-            return
-        if key in self.filled:
-            self._complete(key)
-        if not isinstance(g, np.ndarray) or g.dtype != dtype:
-            g = np.asarray(g, dtype=dtype)
-        if g.shape != shape:
-            g = unbroadcast(g, shape)
-        if have is None:
-            self.grads[key] = g
-        elif key in self.owned:
-            np.add(have, g, out=have)  # ours alone: add in place, no new buffer
-        else:
-            self.grads[key] = have + g
-            self.owned.add(key)
-
-
-def _is_advanced(index: Any) -> bool:
-    if isinstance(index, tuple):
-        return any(isinstance(i, (np.ndarray, list)) for i in index)
-    return isinstance(index, (np.ndarray, list))
-
-
 class GradObserver:
     """Watches a backward pass (the graph renderer uses one to show gradient norms on nodes and edges).
 
@@ -420,13 +465,17 @@ _observers: list[GradObserver] = []
 
 
 @contextmanager
-def observe_grads(observer: GradObserver) -> Iterator[GradObserver]:
-    """Call `observer` during every backward pass inside the block."""
+def observe_grads(observer: GradObserver, exclusive: bool = False) -> Iterator[GradObserver]:
+    """Call `observer` during every backward pass inside the block. `exclusive`: only it (observers of blocks
+    around this one are paused inside: a backward run for a picture is not part of the user's)."""
+    saved = _observers[:]
+    if exclusive:
+        _observers.clear()
     _observers.append(observer)
     try:
         yield observer
     finally:
-        _observers.remove(observer)
+        _observers[:] = saved
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
@@ -452,7 +501,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
         g0 = g0.astype(root.data.dtype, copy=True)
 
     order = toposort(root)
-    grads = _GradBuffer()
+    grads = GradBuffer()
     grads.grads[id(root)] = g0
     for t in reversed(order):
         g = grads.pop(t)
@@ -462,7 +511,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             ob.tensor_grad(t, g)
         node = t._ctx
         if node is None or t._retains_grad:
-            t.grad = g.copy() if t.grad is None else t.grad + g
+            t.grad = g.copy() if t.grad is None else np.add(t.grad, g, out=np.empty(g.shape, g.dtype))
         if node is None:
             continue
         if node.freed:
@@ -470,9 +519,13 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
                 f"backward: trying to backward through the graph a second time (op {node.op}); its saved values "
                 "were freed after the first backward. Pass retain_graph=True to the first backward() to keep them."
             )
+        if _mode.epoch > node.epoch:  # something changed in place since the node was made: was it saved here?
+            _check_versions(node, t)
         in_grads = node.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
+        if _mode.anomaly:
+            _check_backward(node, in_grads)
         for k, (p, need, pg) in enumerate(zip(node.parents, node.needs_input_grad, in_grads)):
             if need and pg is not None:
                 for ob in _observers:

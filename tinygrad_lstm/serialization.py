@@ -13,8 +13,9 @@ named after where it sits (``state/0/exp_avg``), plus an entry ``__tinygrad_lstm
 UTF-8 JSON in a uint8 array. Loading never unpickles anything, so opening a checkpoint cannot run code.
 
 Saving is atomic: the file is written to a temporary file in the same directory, flushed to disk, and renamed
-over the destination, so a crash mid-save leaves the previous checkpoint intact. A file that is truncated,
-corrupt, or not written by `save` raises `CheckpointError` (a ValueError) naming the path and the problem.
+over the destination, so a crash mid-save leaves the previous checkpoint intact. The temporary file is deleted if
+the save fails; one left by a process killed mid-save is deleted by the next save of the same path. A file that is
+truncated, corrupt, or not written by `save` raises `CheckpointError` (a ValueError) naming the path and the problem.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import os
 import re
 import secrets
+import time
 import zipfile
 import zlib
 from typing import IO, Any
@@ -127,8 +129,9 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"save: can't write {path}: directory {directory} does not exist")
     base = os.path.basename(path)
+    _remove_stale_temps(directory, base)
     while True:
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
             break
@@ -145,6 +148,41 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _remove_stale_temps(directory: str, base: str) -> None:
+    """Delete temp files that earlier saves of the same target left behind when their process was killed
+    mid-write (no ``except`` runs on SIGKILL). A temp file names its writer's pid: it is stale once that process
+    is gone. Still-running writers (another process saving the same path right now) are left alone."""
+    pattern = re.compile(re.escape(f".{base}.") + r"(?:(\d+)-)?[0-9a-f]{8}\.tmp")
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None:
+            continue
+        full = os.path.join(directory, name)
+        with contextlib.suppress(OSError):
+            if m.group(1) is None:  # written by a version without the pid: stale after a minute
+                stale = time.time() - os.path.getmtime(full) > 60
+            else:
+                stale = not _alive(int(m.group(1)))
+            if stale:
+                os.unlink(full)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # ours: another thread of this process may be writing it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else (PermissionError), or can't tell: keep the file
+        return True
+    return True
 
 
 def _fsync_dir(directory: str) -> None:

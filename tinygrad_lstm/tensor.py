@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, ops
+from . import autograd, dtypes, ops
 from .autograd import Function
 from .random import rng
 
-DEFAULT_FLOAT = np.float32
+DEFAULT_FLOAT = dtypes.DEFAULT_FLOAT.type
 _PY_SCALARS = (float, int, bool)
 Axis = int | tuple[int, ...] | None
 
@@ -41,14 +41,44 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         return data.copy() if data.dtype != object else np.array(data.tolist(), dtype=DEFAULT_FLOAT)
     if isinstance(data, np.generic):
         return np.array(data)
-    arr = np.array(data)
+    try:
+        arr = np.array(data)
+    except ValueError as e:
+        raise ValueError(f"Tensor: {_ragged(data) or e}") from None
     if arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_FLOAT)
     elif arr.dtype.kind == "i":
         arr = arr.astype(np.int64, copy=False)
     elif arr.dtype.kind not in "fb":
-        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} (array dtype {arr.dtype})")
+        raise TypeError(f"Tensor: cannot make a tensor from {_describe(data, arr)}; expected numbers: a number, "
+                        "a (nested) list of numbers, or a numeric array")
     return arr
+
+
+def _describe(data: Any, arr: np.ndarray) -> str:
+    if isinstance(data, str):
+        return f"the string {data[:40]!r}"
+    if arr.dtype.kind in "US" and arr.size:
+        return f"{type(data).__name__} holding strings ({arr.flat[0].item()!r}, ...)"
+    return f"{type(data).__name__} (array dtype {arr.dtype})"
+
+
+def _ragged(data: Any) -> str | None:
+    """Where nested lists stop being rectangular, level by level (None if they do not)."""
+    level: list[tuple[tuple[int, ...], Any]] = [((), data)]
+    while level:
+        sizes = [(where, len(x) if isinstance(x, (list, tuple)) else None) for where, x in level]
+        first = sizes[0]
+        odd = next((s for s in sizes if s[1] != first[1]), None)
+        if odd is not None:
+            return (f"ragged nested lists: {_item(*odd)} but {_item(*first)}; every row must have the same "
+                    "length")
+        level = [((*w, k), v) for w, x in level if isinstance(x, (list, tuple)) for k, v in enumerate(x)]
+    return None
+
+
+def _item(where: tuple[int, ...], n: int | None) -> str:
+    return f"item {list(where)} " + ("is a number" if n is None else f"has length {n}")
 
 
 class Tensor:
@@ -60,7 +90,8 @@ class Tensor:
     array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_retains_grad", "__weakref__")
+    # _mods (set on the first in-place change only): the autograd clock at each in-place change (the version counter)
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_retains_grad", "_mods", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
@@ -99,6 +130,12 @@ class Tensor:
     def grad_fn(self) -> Function | None:
         """The recorded op that made this tensor (None for leaves)."""
         return self._ctx
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor was changed in place (as torch's ``t._version``); backward refuses to use
+        values an op saved if they changed since."""
+        return autograd.version(self)
 
     @property
     def T(self) -> Tensor:
@@ -245,41 +282,43 @@ class Tensor:
         if type(other) in _PY_SCALARS or (isinstance(other, numbers.Number) and not isinstance(other, np.generic)):
             dt = self.data.dtype if self.data.dtype.kind == "f" else (
                 DEFAULT_FLOAT if isinstance(other, float) else None)
-            t = Tensor.__new__(Tensor)
-            t.data = np.asarray(other, dtype=dt)
-            t.grad, t.requires_grad, t.name, t._ctx, t._retains_grad = None, False, None, None, False
-            return t
+            return _constant(np.asarray(other, dtype=dt))
         return Tensor(other)
 
     def __add__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self, self._lift(other))
+        return ops.Add.apply(*_operands(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self._lift(other), self)
+        b, a = _operands(self, other)
+        return ops.Add.apply(a, b)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self, self._lift(other))
+        return ops.Sub.apply(*_operands(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self._lift(other), self)
+        b, a = _operands(self, other)
+        return ops.Sub.apply(a, b)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self, self._lift(other))
+        return ops.Mul.apply(*_operands(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self._lift(other), self)
+        b, a = _operands(self, other)
+        return ops.Mul.apply(a, b)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(self, self._lift(other))
+        return ops.Div.apply(*_operands(self, other, floating=True))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(self._lift(other), self)
+        b, a = _operands(self, other, floating=True)
+        return ops.Div.apply(a, b)
 
     def __pow__(self, other: Any) -> Tensor:
-        return ops.Pow.apply(self, self._lift(other))
+        return ops.Pow.apply(*_operands(self, other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return ops.Pow.apply(self._lift(other), self)
+        b, a = _operands(self, other)
+        return ops.Pow.apply(a, b)
 
     def __matmul__(self, other: Any) -> Tensor:
         return self.matmul(other)
@@ -339,21 +378,28 @@ class Tensor:
                             f"of shape {self.shape}")
         return int(self.data)
 
+    def _floating(self) -> Tensor:
+        """Itself if floating, else converted to the default float dtype: what a float function (exp, tanh, …)
+        computes in (`dtypes.float_type`; torch.exp of an int64 tensor is float32)."""
+        if self.data.dtype.kind == "f":
+            return self
+        return _constant(self.data.astype(dtypes.float_type(self.data.dtype)))
+
     # ----- pointwise functions ----------------------------------------------------------------------------------
     def exp(self) -> Tensor:
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._floating())
 
     def log(self) -> Tensor:
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._floating())
 
     def sqrt(self) -> Tensor:
-        return ops.Sqrt.apply(self)
+        return ops.Sqrt.apply(self._floating())
 
     def tanh(self) -> Tensor:
-        return ops.Tanh.apply(self)
+        return ops.Tanh.apply(self._floating())
 
     def sigmoid(self) -> Tensor:
-        return ops.Sigmoid.apply(self)
+        return ops.Sigmoid.apply(self._floating())
 
     def relu(self) -> Tensor:
         return ops.Relu.apply(self)
@@ -369,10 +415,10 @@ class Tensor:
     clamp = clip
 
     def maximum(self, other: Any) -> Tensor:
-        return ops.Maximum.apply(self, self._lift(other))
+        return ops.Maximum.apply(*_operands(self, other))
 
     def minimum(self, other: Any) -> Tensor:
-        return ops.Minimum.apply(self, self._lift(other))
+        return ops.Minimum.apply(*_operands(self, other))
 
     # more pointwise math (ops/pointwise.py), torch's names
     def sin(self) -> Tensor:
@@ -460,9 +506,10 @@ class Tensor:
         axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
         out = []
         for a in axes:
-            if not isinstance(a, numbers.Integral) or not -self.ndim <= a < builtins.max(self.ndim, 1):
+            nd = builtins.max(self.ndim, 1)  # a 0-d tensor takes axis 0 or -1, as torch
+            if not isinstance(a, numbers.Integral) or not -nd <= a < nd:
                 raise ValueError(f"{op}: axis {a!r} is out of range for a tensor of shape {self.shape} "
-                                 f"(valid: {-self.ndim}..{self.ndim - 1})")
+                                 f"(valid: {-nd}..{nd - 1})")
             out.append(int(a) % builtins.max(self.ndim, 1))
         if len(set(out)) != len(out):
             raise ValueError(f"{op}: axis {axis!r} repeats an axis")
@@ -498,21 +545,23 @@ class Tensor:
         if self.data.size == 0:
             raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, dim: Axis = None,
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int | None = None, *, dim: Axis = None,
             keepdim: bool | None = None, correction: int | None = None, unbiased: bool | None = None) -> Tensor:
-        """Variance Σ(x - mean)² / (n - ddof). numpy's default ddof=0; torch's `correction`/`unbiased` accepted."""
+        """Variance Σ(x - mean)² / (n - c). As torch, unbiased by default (c = `correction` = 1);
+        ``correction=0``, ``unbiased=False`` or numpy's ``ddof=0`` give the population variance."""
         axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        if correction is not None:
-            ddof = correction
-        if unbiased is not None:
-            ddof = 1 if unbiased else 0
+        c = _correction(ddof, correction, unbiased)
         axes = self._axes("var", axis)
         n = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         centered = self - self.mean(axis=axes, keepdims=True)
-        return (centered * centered).sum(axis=axes, keepdims=keepdims) / builtins.max(n - ddof, 0)
+        return (centered * centered).sum(axis=axes, keepdims=keepdims) / builtins.max(n - c, 0)
 
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, **kw: Any) -> Tensor:
-        return self.var(axis, keepdims, ddof, **kw).sqrt()
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int | None = None, *, dim: Axis = None,
+            keepdim: bool | None = None, correction: int | None = None, unbiased: bool | None = None) -> Tensor:
+        """Standard deviation √var (unbiased by default, as torch); its gradient is 0 where it is 0 (as torch)."""
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+        c = _correction(ddof, correction, unbiased)
+        return ops.Std.apply(self, axis=self._axes("std", axis), keepdims=keepdims, correction=c)
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         axis = _one_axis(self, "softmax", dim if dim is not None else axis)
@@ -655,6 +704,7 @@ class Tensor:
             raise RuntimeError("setitem: in-place assignment into a tensor that requires grad would corrupt its "
                                "gradient; build a new tensor (e.g. with where() or concat()) or use no_grad()")
         self.data[_normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+        autograd.bump_version(self)
 
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0, *, dim: int | None = None
               ) -> list[Tensor]:
@@ -693,6 +743,8 @@ class Tensor:
         if not a or not b:
             raise ValueError(f"matmul: both operands need at least 1 axis, got shapes {a} and {b} "
                              "(use * to multiply by a scalar)")
+        if self.data.dtype != other.data.dtype:
+            dtypes.check_matmul(self.data.dtype, other.data.dtype)
         k1, k2 = a[-1], (b[0] if len(b) == 1 else b[-2])
         if k1 != k2:
             raise ValueError(f"matmul: cannot multiply shapes {a} and {b}: the last axis of the first ({k1}) must "
@@ -1115,6 +1167,17 @@ def _torch_names(axis: Axis, keepdims: bool, dim: Axis, keepdim: bool | None) ->
     return axis, bool(keepdim) if keepdim is not None else keepdims
 
 
+def _correction(ddof: int | None, correction: int | None, unbiased: bool | None) -> int:
+    """The `c` of var/std's n - c, from numpy's or torch's spelling (torch's default: 1)."""
+    given = [k for k, v in (("ddof", ddof), ("correction", correction), ("unbiased", unbiased)) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"var/std: give only one of ddof, correction and unbiased, got {' and '.join(given)}")
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    c = ddof if ddof is not None else correction
+    return 1 if c is None else int(c)
+
+
 def _one_axis(t: Tensor, op: str, axis: Any) -> int:
     nd = builtins.max(t.ndim, 1)
     if not isinstance(axis, numbers.Integral) or not -nd <= axis < nd:
@@ -1222,12 +1285,13 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 
 
 def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """Both as tensors; a scalar takes the dtype of the tensor beside it."""
+    """Both as tensors of the dtype torch promotes them to (a scalar takes the dtype of the tensor beside it)."""
     if isinstance(a, Tensor):
-        return a, a._lift(b)
+        return _operands(a, b)
     if isinstance(b, Tensor):
-        return b._lift(a), b
-    return Tensor(a), Tensor(b)
+        b2, a2 = _operands(b, a)
+        return a2, b2
+    return _operands(Tensor(a), b)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -1236,3 +1300,36 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 def minimum(a: Any, b: Any) -> Tensor:
     return ops.Minimum.apply(*_pair(a, b))
+
+
+def _constant(arr: np.ndarray) -> Tensor:
+    """A constant tensor around `arr` (no copy, no checks: the caller made it)."""
+    t = Tensor.__new__(Tensor)
+    t.data, t.grad, t.requires_grad, t.name, t._ctx, t._retains_grad = arr, None, False, None, None, False
+    return t
+
+
+def _operands(a: Tensor, b: Any, floating: bool = False) -> tuple[Tensor, Tensor]:
+    """`a` and `b` as tensors of the dtype torch computes ``a ∘ b`` in (the rules: `dtypes.result_type`).
+
+    The common cases return at once (this runs once per arithmetic op); otherwise an operand of another dtype is
+    converted, a tensor that requires grad through `Cast` so its gradient comes back in its own dtype."""
+    ad = a.data.dtype
+    if type(b) is Tensor:
+        if b.data.dtype == ad and (not floating or ad.kind == "f"):
+            return a, b
+        bd: Any = b.data
+    elif type(b) in _PY_SCALARS and ad.kind == "f":
+        return a, _constant(np.asarray(b, dtype=ad))
+    else:
+        bd = b if isinstance(b, (np.ndarray, numbers.Number)) else _to_array(b, None)
+    dt = dtypes.result_type(a.data, bd, floating=floating)
+    return _as_dtype(a, dt), _as_dtype(b if isinstance(b, Tensor) else bd, dt)
+
+
+def _as_dtype(x: Any, dt: np.dtype) -> Tensor:
+    if not isinstance(x, Tensor):
+        return _constant(np.asarray(x, dtype=dt))
+    if x.data.dtype == dt:
+        return x
+    return ops.Cast.apply(x, dtype=dt) if x.requires_grad else _constant(x.data.astype(dt))

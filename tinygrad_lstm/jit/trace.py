@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..autograd import _mode
+from ..autograd import trace_calls
 from ..tensor import Tensor
 
 
@@ -80,6 +80,8 @@ def _hashable(a: Any) -> Any:
         return ("ndarray", a.shape, a.dtype.str, a.tobytes())
     if isinstance(a, slice):
         return ("slice", a.start, a.stop, a.step)
+    if isinstance(a, Tensor):  # an attribute naming a tensor (MatMul's _transpose_of): that same tensor
+        return ("tensor", id(a))
     try:
         hash(a)
     except TypeError:
@@ -95,12 +97,8 @@ def trace(fn: Callable[..., Any], *args: Any) -> tuple[Any, Trace | None]:
     passed twice (h₀ and c₀ may be one zeros tensor), or a result that is not made of Tensors.
     """
     inputs = _flatten(args)
-    calls: list = []
-    prev, _mode.tracer = _mode.tracer, calls
-    try:
+    with trace_calls() as calls:
         result = fn(*args)
-    finally:
-        _mode.tracer = prev
     if inputs is None or len({id(t) for t in inputs}) != len(inputs):
         return result, None
     outs = _flatten((result,))

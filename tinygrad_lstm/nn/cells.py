@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import ops
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -77,8 +78,10 @@ class RNNCellBase(Module):
 
     # W_hh h (+ b_hh)
     def project_hidden(self, h: Tensor) -> Tensor:
-        w_t = self._weight_hh_t if self._weight_hh_t is not None else self.weight_hh.T
-        hw = h @ w_t
+        if self._weight_hh_t is not None:  # inside `unrolling`: W_hhᵀ as a row-major copy, W_hh told to MatMul
+            hw = ops.MatMul.apply(h, self._weight_hh_t, _transpose_of=self.weight_hh)
+        else:
+            hw = h @ self.weight_hh.T
         if self.bias_hh is None or self.hidden_bias_with_input:
             return hw
         return hw + self.bias_hh

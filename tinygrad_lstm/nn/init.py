@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ..autograd import bump_version
 from ..random import rng
 from ..tensor import Tensor
 
@@ -20,6 +21,7 @@ def _fans(t: Tensor) -> tuple[int, int]:
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
     t.data[...] = values.astype(t.dtype, copy=False)
+    bump_version(t)
     return t
 
 
@@ -35,6 +37,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 def constant_(t: Tensor, value: float) -> Tensor:
     t.data[...] = value
+    bump_version(t)
     return t
 
 

@@ -39,6 +39,9 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input whose last axis has in_features={self.in_features}, "
                              f"got shape {x.shape}")
+        if x.dtype.kind != "f":
+            raise TypeError(f"Linear: input has dtype {x.dtype} but the weight has {self.weight.dtype}; the input "
+                            f"must be floating (as torch: convert it, e.g. x.astype(np.{self.weight.dtype}))")
         y = x @ self.weight.T
         return y + self.bias if self.bias is not None else y
 

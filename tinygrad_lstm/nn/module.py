@@ -163,6 +163,7 @@ class Module:
             arrays[k] = v
         for k, v in arrays.items():  # all checked first: a failed load changes nothing
             own[k].data[...] = v
+            autograd.bump_version(own[k])
         return IncompatibleKeys(missing, unexpected)
 
     def zero_grad(self, set_to_none: bool = True) -> None:

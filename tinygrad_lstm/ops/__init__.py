@@ -67,7 +67,7 @@ from .pointwise import (
     Tan,
     Trunc,
 )
-from .reduce import Max, Mean, Min, Sum
+from .reduce import Max, Mean, Min, Std, Sum
 from .scan import CumProd, CumSum, Prod
 from .softmax import LogSoftmax, LogSumExp, Softmax
 
@@ -77,6 +77,7 @@ __all__ = [
     "Contiguous", "Cos", "Cosh", "Div", "Elu", "Erf", "Exp", "Exp2", "Expand", "Expm1", "Floor", "GetItem",
     "Hardsigmoid", "Hardswish", "Hardtanh", "Lerp", "Log", "Log1p", "Log2", "Log10", "LogAddExp", "LogSoftmax",
     "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape",
-    "Round", "Rsqrt", "Selu", "Sigmoid", "Sign", "Sin", "Sinh", "Softmax", "Softsign", "Sqrt", "Stack", "Sub", "Sum",
+    "Round", "Rsqrt", "Selu", "Sigmoid", "Sign", "Sin", "Sinh", "Softmax", "Softsign", "Sqrt", "Stack", "Std", "Sub",
+    "Sum",
     "Tan", "Tanh", "Transpose", "Trunc", "Where",
 ]

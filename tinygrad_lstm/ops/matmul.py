@@ -3,13 +3,11 @@ axis is dropped again; leading (batch) axes broadcast."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..autograd import Function, ProductGrad
+from ..autograd import Function, changed_since
+from ..grad_buffer import ProductGrad
 from ..kernels import active as K
-from .movement import Contiguous, Transpose
 
 # Weight gradients Xᵀ G of thin products (X with at most this many rows: a small batch at one time step) are left
 # to the engine to add up as one product over all steps (autograd.ProductGrad). Thin products run BLAS at a fraction
@@ -19,14 +17,20 @@ DEFER_MAX_ROWS = 64
 
 
 class MatMul(Function):
-    """Z = X @ Y          dL/dX = dL/dZ @ Yᵀ,   dL/dY = Xᵀ @ dL/dZ"""
+    """Z = X @ Y          dL/dX = dL/dZ @ Yᵀ,   dL/dY = Xᵀ @ dL/dZ
 
-    def forward(self, x, y):
-        self.save_for_backward(x, y)
+    `_transpose_of=W`, when Y is a row-major copy of Wᵀ (a recurrent layer's W_hhᵀ, made once per sequence): the
+    backward multiplies by W itself. BLAS multiplies by a row-major matrix faster than by a transposed view of
+    one: (32, 1024) @ (1024, 256) took 118 µs against 199 µs, and a layer's backward does it at every step."""
+
+    def forward(self, x, y, _transpose_of=None):
+        w = _transpose_of.data if _transpose_of is not None else None
+        self.save_for_backward(x, y, w if w is not None and w.flags.c_contiguous and w.shape == y.shape[::-1]
+                               and y.ndim == 2 else None)
         return K().matmul(x, y)
 
     def backward(self, g):
-        x, y = self.saved_tensors
+        x, y, w = self.saved_tensors
         k = K()
         # Put back the axes that 1-D operands lost, so both products below are ordinary (batched) matrix products.
         if x.ndim == 1 and y.ndim == 1:
@@ -39,8 +43,9 @@ class MatMul(Function):
         y2 = y[:, None] if y.ndim == 1 else y
         gx = gy = None
         if self.needs_input_grad[0]:
-            yt = _row_major_transpose(self.parents[1]) if y.ndim == 2 else None
-            gx = k.matmul(g, yt if yt is not None else np.swapaxes(y2, -1, -2))
+            if w is not None and changed_since(self.attrs["_transpose_of"], self):
+                w = None  # W changed in place since: Y, the copy, still holds the values the forward used
+            gx = k.matmul(g, w if w is not None else np.swapaxes(y2, -1, -2))
             if x.ndim == 1:
                 gx = gx[..., 0, :]
         if self.needs_input_grad[1]:
@@ -51,18 +56,3 @@ class MatMul(Function):
                 if y.ndim == 1:
                     gy = gy[..., 0]
         return gx, gy
-
-
-def _row_major_transpose(y: Any) -> np.ndarray | None:
-    """Yᵀ in row-major memory when Y was made as `W.T.contiguous()` (a recurrent layer's W_hhᵀ): W itself.
-
-    BLAS multiplies by a row-major matrix faster than by a transposed view of one: (32, 1024) @ (1024, 256) took
-    118 µs against 199 µs, and a layer's backward does that product at every time step."""
-    node = y._ctx
-    if not isinstance(node, Contiguous):
-        return None
-    src = node.parents[0]._ctx
-    if not isinstance(src, Transpose) or tuple(src.attrs["axes"]) != (1, 0):
-        return None
-    w = src.parents[0].data
-    return w if w.flags.c_contiguous else None

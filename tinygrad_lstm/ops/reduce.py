@@ -69,6 +69,25 @@ class Min(Function):
         return _spread_to_extremes(g, x, z, self.attrs.get("axis"))
 
 
+class Std(Function):
+    """z = √(Σᵢ (xᵢ - μ)² / (n - c))  (c: the correction, 1 = unbiased)
+    dz/dxᵢ = (xᵢ - μ) / ((n - c) z), and 0 where z = 0 (as torch: every xᵢ equals μ there, no direction is up)"""
+
+    def forward(self, x, axis=None, keepdims=False, correction=1):
+        n = x.size if axis is None else int(np.prod([x.shape[a] for a in axis]))
+        with np.errstate(divide="ignore", invalid="ignore"):  # n <= c: inf or nan, as torch
+            d = x - (x.sum(axis=axis, keepdims=True) / x.dtype.type(n) if n else x)
+            z = np.sqrt((d * d).sum(axis=axis, keepdims=True) / x.dtype.type(n - correction))
+        self.save_for_backward(d, z, n - correction)
+        return _drop(z, axis, keepdims)
+
+    def backward(self, g):
+        d, z, dof = self.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(z == 0, 0, g.reshape(z.shape) / (z * z.dtype.type(dof))).astype(z.dtype, copy=False)
+        return d * scale
+
+
 def _drop(z: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
     if keepdims:
         return z

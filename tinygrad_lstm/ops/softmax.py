@@ -7,17 +7,24 @@ import numpy as np
 from ..autograd import Function
 
 
-def _safe_max(x: np.ndarray, axis: int) -> np.ndarray:
-    m = np.max(x, axis=axis, keepdims=True)
-    return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)  # rows of -inf stay -inf, not nan
+def _row_max(x: np.ndarray, axis: int | tuple | None) -> np.ndarray:
+    """The maximum to shift by, keeping the reduced axes; -inf for an empty row (plain np.max refuses those)."""
+    return np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+
+
+def _safe_max(x: np.ndarray, axis: int | tuple | None) -> np.ndarray:
+    """logsumexp's shift: the row max where finite, else 0 (torch's rule: a row with +inf sums to +inf)."""
+    m = _row_max(x, axis)
+    return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
 
 
 class Softmax(Function):
     """yᵢ = e^xᵢ / Σⱼ e^xⱼ          dL/dxᵢ = yᵢ (gᵢ - Σⱼ gⱼ yⱼ)"""
 
     def forward(self, x, axis=-1):
-        e = np.exp(x - _safe_max(x, axis))
-        y = e / e.sum(axis=axis, keepdims=True)
+        with np.errstate(invalid="ignore"):  # a row holding +inf or nan, or all -inf, is nan throughout, as torch
+            e = np.exp(x - _row_max(x, axis))
+            y = e / e.sum(axis=axis, keepdims=True)
         self.save_for_backward(y)
         return y
 
@@ -30,8 +37,9 @@ class LogSoftmax(Function):
     """yᵢ = xᵢ - log Σⱼ e^xⱼ        dL/dxᵢ = gᵢ - e^yᵢ Σⱼ gⱼ"""
 
     def forward(self, x, axis=-1):
-        shifted = x - _safe_max(x, axis)
-        y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shifted = x - _row_max(x, axis)
+            y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         self.save_for_backward(y)
         return y
 

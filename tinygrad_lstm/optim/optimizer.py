@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import enable_grad
 from ..tensor import Tensor
 
@@ -45,6 +46,9 @@ class Optimizer:
         if isinstance(params, (Tensor, np.ndarray)):
             raise TypeError(f"{name}: params should be an iterable of Tensors or of dicts, "
                             f"got a single {type(params).__name__} (wrap it in a list)")
+        if callable(getattr(params, "parameters", None)):  # a Module, as torch users sometimes pass by mistake
+            raise TypeError(f"{name}: params should be an iterable of Tensors or of dicts, got the module "
+                            f"{type(params).__name__} itself; pass its parameters: {name}(model.parameters(), ...)")
         if isinstance(params, dict):
             params = [params]
         if isinstance(params, (set, frozenset)):
@@ -81,6 +85,7 @@ class Optimizer:
             d = p.data
             if g.dtype != d.dtype or g.shape != d.shape:
                 g = self._fix_grad(p, g)
+            autograd.bump_version(p)  # the step changes d in place (as torch: a graph made before can't backward)
             yield p, d, g
 
     def _fix_grad(self, p: Tensor, g: np.ndarray) -> np.ndarray:

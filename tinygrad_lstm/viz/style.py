@@ -75,7 +75,7 @@ def op_args(op: str, attrs: dict[str, Any]) -> str:
         return "to " + fmt_shape(tuple(attrs.get("shape", ())))
     parts = []
     for k, v in attrs.items():
-        if v is None or v is False:
+        if v is None or v is False or k.startswith("_"):  # "_" attrs are engine hints (MatMul's _transpose_of)
             continue
         parts.append(f"{k}={v}")
     return ", ".join(parts)[:28]

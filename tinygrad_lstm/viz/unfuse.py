@@ -39,14 +39,8 @@ from .graph import leaf_kind, walk
 def _recording(scope: tuple) -> Iterator[list]:
     """Ops run inside are recorded as graph nodes (even under no_grad) with `scope`; yields the list of their
     calls, `(op, parents, attrs, out)` in order (a jit trace running around the picture does not see them)."""
-    mode = autograd._mode
-    prev = mode.enabled, mode.scope, mode.tracer
-    calls: list = []
-    mode.enabled, mode.scope, mode.tracer = True, scope, calls
-    try:
+    with autograd.enable_grad(), autograd.at_scope(scope), autograd.trace_calls() as calls:
         yield calls
-    finally:
-        mode.enabled, mode.scope, mode.tracer = prev
 
 
 class _Expansion:
@@ -99,12 +93,8 @@ class _Expansion:
                 root = sum(terms[1:], terms[0])
                 seed = np.ones((), dtype=root.dtype)
         local = GradTrace()
-        observers = autograd._observers[:]
-        autograd._observers[:] = [local]  # a trace_grads() block around the drawing must not see this backward
-        try:
+        with autograd.observe_grads(local, exclusive=True):  # a trace_grads() block around must not see this
             autograd.backward(root, seed)
-        finally:
-            autograd._observers[:] = observers
         local.finish()
         twins = [c[3] for c in calls[:len(self.made)]]  # the calls after them made the root (a stack)
         found = {id(t): twin for t, twin in zip(self.made, twins)}

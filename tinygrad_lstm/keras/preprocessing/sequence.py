@@ -22,10 +22,18 @@ def pad_sequences(sequences: Sequence[Sequence[Any]], maxlen: int | None = None,
         raise ValueError(f'Truncating type "{truncating}" not understood; use "pre" or "post"')
     if not hasattr(sequences, "__len__"):
         raise ValueError("`sequences` must be iterable with a length (a list of lists of ids)")
+    if maxlen is not None and (not isinstance(maxlen, (int, np.integer)) or isinstance(maxlen, bool) or maxlen < 0):
+        raise ValueError(f"pad_sequences: maxlen must be a non-negative integer or None, got {maxlen!r}")
     seqs = [np.asarray(s) for s in sequences]
+    numeric = np.dtype(dtype).kind in "biuf"
     for i, s in enumerate(seqs):
         if s.ndim == 0:
             raise ValueError(f"`sequences` must be a list of iterables. Found non-iterable at index {i}: {s!r}")
+        if numeric and s.dtype.kind not in "biuf" and s.size:
+            token = s.flat[0].item()
+            raise ValueError(f"pad_sequences: sequence {i} holds {type(token).__name__} tokens ({token!r}, ...), "
+                             f"but dtype {np.dtype(dtype)} needs numbers: map the tokens to integer ids first "
+                             "(e.g. keras.preprocessing.text.Tokenizer), or pass dtype=object")
     lengths = [len(s) for s in seqs]
     if maxlen is None:
         maxlen = max(lengths, default=0)
