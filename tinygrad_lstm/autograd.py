@@ -312,16 +312,24 @@ def changed_since(t: Tensor, node: Function) -> bool:
 
 
 def _check_versions(node: Function, out: Tensor) -> None:
-    """Raise if a tensor whose data `node` saved for backward (an input, or its output) changed in place since."""
-    saved = [a for a in (node.saved_tensors or ()) if isinstance(a, np.ndarray)]
+    """Raise if a tensor whose data `node` saved for backward (an input, or its output) changed in place since,
+    directly or through the tensor it is a view of (W.T is a view of W: changing W changes what MatMul saved)."""
+    saved = [a for a in (getattr(node, "saved_tensors", None) or ()) if isinstance(a, np.ndarray)]
     for k, t in [*enumerate(node.parents), ("output", out)]:
-        if changed_since(t, node) and any(np.may_share_memory(t.data, a) for a in saved):
-            seen = bisect.bisect_right(t._mods, node.epoch)
+        if not any(np.may_share_memory(t.data, a) for a in saved):
+            continue
+        base = t
+        while not changed_since(base, node) and base._ctx is not None and base._ctx.parents \
+                and np.may_share_memory(base.data, base._ctx.parents[0].data):
+            base = base._ctx.parents[0]  # a view: its memory is its input's
+        if changed_since(base, node):
+            seen = bisect.bisect_right(base._mods, node.epoch)
             what = f"input {k}" if k != "output" else "output"
+            via = "" if base is t else f", a view of a {base.data.dtype} {base.data.shape} tensor"
             raise RuntimeError(
                 f"backward: one of the tensors {node.op} saved for its gradient ({what}, {t.data.dtype} "
-                f"{t.data.shape}) was changed in place after {node.op} used it: it is at version {len(t._mods)}; "
-                f"{node.op} saw version {seen}. Change a copy instead (Tensor(t.data.copy())), "
+                f"{t.data.shape}{via}) was changed in place after {node.op} used it: it is at version "
+                f"{len(base._mods)}; {node.op} saw version {seen}. Change a copy instead (Tensor(t.data.copy())), "
                 "or compute the forward again after the change.")
 
 
