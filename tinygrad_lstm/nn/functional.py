@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .. import dtypes, ops
 from ..random import rng
 from ..tensor import Tensor, where
 from .conv import conv1d
@@ -422,7 +422,8 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
 
 
 def _pair(input: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:  # noqa: A002
-    """The input and an elementwise target of the same shape; a constant target takes the input's dtype."""
+    """The input and an elementwise target of the same shape, in the dtype torch promotes them to (a float64
+    target makes a float32 input's loss float64; an integer target takes the input's dtype)."""
     x = _input(input, name)
     y = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if y.shape != x.shape:
@@ -430,8 +431,11 @@ def _pair(input: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:  # noqa:
                          "must be equal (reshape one, e.g. target.reshape(input.shape); no broadcasting)")
     if y.dtype.kind not in "fiub":
         raise TypeError(f"{name}: target must be numeric, got {y.dtype}")
-    if y.dtype != x.dtype and not y.requires_grad:
-        y = Tensor(y.data.astype(x.dtype))
+    dt = dtypes.result_type(x.data, y.data)
+    if y.dtype != dt:
+        y = y.astype(dt)
+    if x.dtype != dt:
+        x = x.astype(dt)
     return x, y
 
 
