@@ -63,6 +63,14 @@ def _reduce(name: str, torch_name: str | None = None, **kw: Any) -> Op:
     return Op(ours, theirs, arg=lambda s: st.none() | st.tuples(_axis(s), st.booleans()))
 
 
+def _var_args(shape: tuple[int, ...], a: Any) -> dict:
+    """var/std's keywords: torch's default correction=1, or 0 where fewer than 2 values are reduced (n - 1 = 0
+    makes a nan whose gradients torch special-cases: not a property worth comparing)."""
+    kw = {} if a is None else dict(dim=a[0], keepdim=a[1])
+    n = math.prod(shape) if a is None else (shape[a[0]] if shape else 1)
+    return kw if n >= 2 else {**kw, "correction": 0}
+
+
 def _target(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """A loss target: fixed values in (0, 1) of `dtype` (the other float dtype, or int64, promote as in torch)."""
     return (np.random.default_rng(3).uniform(0, 1, shape) * (2 if np.dtype(dtype).kind == "i" else 1)).astype(dtype)
@@ -103,8 +111,11 @@ OPS: dict[str, Op] = {
     "gelu": Op(lambda t, _: F.gelu(t, approximate="tanh"), lambda t, _: TF.gelu(t, approximate="tanh")),
     "sum": _reduce("sum"),
     "mean": _reduce("mean"),
-    "amax": Op(*_reduce("max", "amax")[:2], fits=lambda s: 0 not in s, arg=_reduce("max").arg),
-    "var": _reduce("var"),
+    "amax": Op(*_reduce("amax", "amax")[:2], fits=lambda s: 0 not in s, arg=_reduce("amax").arg),
+    "var": Op(lambda t, a: t.var(**_var_args(t.shape, a)), lambda t, a: t.var(**_var_args(tuple(t.shape), a)),
+              arg=_reduce("var").arg),
+    "std": Op(lambda t, a: t.std(**_var_args(t.shape, a)), lambda t, a: t.std(**_var_args(tuple(t.shape), a)),
+              arg=_reduce("std").arg),
     "std0": _reduce("std", correction=0),
     "logsumexp": _reduce("logsumexp"),
     "softmax": Op(lambda t, a: t.softmax(dim=a), lambda t, a: t.softmax(dim=a), arg=_axis),
