@@ -157,6 +157,20 @@ def test_linear_refuses_an_integer_input_as_torch():
         Tensor(np.ones((2, 2), np.float32)) @ Tensor(np.ones((2, 2), np.int64))
 
 
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "binary_cross_entropy_with_logits"])
+@pytest.mark.parametrize("target_dtype", [np.float64, np.int64])
+def test_a_loss_target_tensor_promotes_as_torch(name, target_dtype):
+    x = np.array([0.25, -1.5, 2.0], dtype=np.float32)
+    y = np.array([1, 0, 1], dtype=target_dtype)
+    if name == "binary_cross_entropy_with_logits" and target_dtype == np.int64:
+        return  # torch refuses an integer target there
+    ours = getattr(F, name)(Tensor(x, requires_grad=True), Tensor(y))
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(x), torch.tensor(y))
+    assert ours.dtype == {torch.float32: np.float32, torch.float64: np.float64}[theirs.dtype]
+    check_op(lambda t: getattr(F, name)(t, Tensor(y)) if isinstance(t, Tensor)
+             else getattr(torch.nn.functional, name)(t, torch.tensor(y)), x.astype(np.float64))
+
+
 # ----- messages ----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("data, error, match", [
     ([[1.0, 2.0], [3.0]], ValueError, r"ragged nested lists: item \[1\] has length 1 but item \[0\] has length 2"),

@@ -422,8 +422,9 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
 
 
 def _pair(input: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:  # noqa: A002
-    """The input and an elementwise target of the same shape, in the dtype torch promotes them to (a float64
-    target makes a float32 input's loss float64; an integer target takes the input's dtype)."""
+    """The input and an elementwise target of the same shape. A target Tensor promotes with the input as in torch
+    (float32 input, float64 target: a float64 loss; an integer target takes the input's dtype); a target given as
+    plain data (an array, a list) is a constant in the input's dtype, as a Python scalar would be."""
     x = _input(input, name)
     y = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if y.shape != x.shape:
@@ -431,7 +432,7 @@ def _pair(input: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:  # noqa:
                          "must be equal (reshape one, e.g. target.reshape(input.shape); no broadcasting)")
     if y.dtype.kind not in "fiub":
         raise TypeError(f"{name}: target must be numeric, got {y.dtype}")
-    dt = dtypes.result_type(x.data, y.data)
+    dt = dtypes.result_type(x.data, y.data) if isinstance(target, Tensor) else x.dtype
     if y.dtype != dt:
         y = y.astype(dt)
     if x.dtype != dt:
