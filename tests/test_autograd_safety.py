@@ -41,6 +41,19 @@ def test_a_change_under_no_grad_is_caught_too():
         y.backward()
 
 
+@pytest.mark.parametrize("change", [lambda w: w.mul_(2.0), lambda w: w.fill_(0.0), lambda w: w.zero_(),
+                                    lambda w: w.add_(1.0), lambda w: w.copy_(Tensor([5.0, 6.0]))])
+def test_in_place_methods_count_as_changes(change):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    w = Tensor([3.0, 4.0], requires_grad=True)
+    y = (x * w).sum()
+    with no_grad():
+        change(w)
+    assert w._version == 1
+    with pytest.raises(RuntimeError, match=r"Mul saved .*input 1.* at version 1; Mul saw version 0"):
+        y.backward()
+
+
 def test_changing_a_saved_output_in_place_is_caught():
     x = Tensor([0.5, 1.0], requires_grad=True)
     z = x.exp()  # Exp saves its output

@@ -1077,6 +1077,7 @@ class Tensor:
             np.copyto(self.data, values.data if isinstance(values, Tensor) else values, casting="unsafe")
         except ValueError as e:
             raise ValueError(f"{op}: {e} (tensor of shape {self.shape})") from None
+        autograd.bump_version(self)  # backward refuses values an op saved before this change
         return self
 
     def fill_(self, value: Any) -> Tensor:
