@@ -110,7 +110,7 @@ class BatchNormalization(_Normalization):
                                    self._broadcast(self.moving_variance, x.ndim))
         reduce = tuple(a for a in range(x.ndim) if a not in self._feature_axes)
         mean = x.mean(axis=reduce, keepdims=True)
-        var = x.var(axis=reduce, keepdims=True)
+        var = x.var(axis=reduce, keepdims=True, correction=0)  # biased, as Keras (var is unbiased by default)
         m = np.float32(self.momentum)
         for stat, batch in ((self.moving_mean, mean), (self.moving_variance, var)):
             stat.data[...] = stat.data * m + batch.data.reshape(stat.shape) * (1 - m)
@@ -136,7 +136,7 @@ class LayerNormalization(_Normalization):
     def call(self, inputs: Tensor) -> Tensor:
         x = self._checked(inputs)
         axes = self._feature_axes
-        return self._normalize(x, x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True))
+        return self._normalize(x, x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True, correction=0))
 
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
