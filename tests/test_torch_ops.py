@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_grad, check_op, rand
+from helpers import SEEDS, check_grad, check_op, rand
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tinygrad_lstm as tl
 from tinygrad_lstm import Tensor
@@ -359,3 +362,37 @@ def test_cross_entropy_probability_target_errors():
         tl.nn.functional.cross_entropy(x, Tensor(np.full((4, 3), 1 / 3)), ignore_index=0)
     loss = tl.nn.CrossEntropyLoss()(x, Tensor(np.full((4, 3), 1 / 3, np.float32)))  # the module passes it on
     assert loss.shape == () and np.isfinite(loss.item())
+
+
+# ----- random shapes (hypothesis): the index and scan ops against torch on whatever shape comes up ----------------
+
+
+@st.composite
+def shape_and_dim(draw, min_side=1):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=min_side, max_side=4))
+    return shape, draw(st.integers(-len(shape), len(shape) - 1))
+
+
+@given(sd=shape_and_dim(), seed=SEEDS)
+def test_gather_and_scatter_add_on_random_shapes(sd, seed):
+    shape, dim = sd
+    r = np.random.default_rng(seed)
+    n = shape[dim]
+    index_shape = tuple(int(r.integers(0, s + 1)) if a != dim % len(shape) else int(r.integers(0, 5))
+                        for a, s in enumerate(shape))
+    index = r.integers(0, n, index_shape)
+    x, src = rand(shape, seed), rand(index_shape, seed + 1)
+    check_op(lambda a, i: a.gather(dim, i), x, index)
+    check_op(lambda a, s, i: a.scatter_add(dim, i, s), x, src, index)
+
+
+@given(sd=shape_and_dim(), seed=SEEDS, zeros=st.integers(0, 3))
+def test_scans_and_prod_on_random_shapes_with_zeros(sd, seed, zeros):
+    shape, dim = sd
+    x = rand(shape, seed)
+    x.reshape(-1)[np.random.default_rng(seed).integers(0, x.size, zeros)] = 0.0  # exact zeros: no division
+    check_op(lambda a: a.cumsum(dim), x)
+    check_op(lambda a: a.cumprod(dim), x)
+    check_op(lambda a: a.prod(dim), x)
+    check_op(lambda a: a.sort(dim, descending=True).values, x,
+             torch_fn=lambda a: a.sort(dim=dim, descending=True, stable=True).values)

@@ -39,20 +39,21 @@ class CumProd(Function):
     def backward(self, g):
         x, z = self.saved_tensors
         axis = self.attrs["axis"]
-        xm, zm, gm = (np.moveaxis(a, axis, -1) for a in (x, z, g))
+        if x.size == 0:
+            return np.zeros_like(g)
+        xm = np.moveaxis(x, axis, -1)
+        n = xm.shape[-1]
+        x2, z2, g2 = (np.moveaxis(a, axis, -1).reshape(-1, n) for a in (x, z, g))  # one row per scan
         with np.errstate(divide="ignore", invalid="ignore"):
-            grad = _reverse_cumsum(gm * zm, -1) / xm
-        zero = xm == 0
-        for row in zip(*np.nonzero(zero.any(axis=-1))):  # only rows that hold a zero need the careful form
-            xr, zr, gr = xm[row], zm[row], gm[row]
+            grad = _reverse_cumsum(g2 * z2, -1) / x2
+        for r in np.nonzero((x2 == 0).any(axis=1))[0]:  # only rows that hold a zero need the careful form
+            xr, zr, gr = x2[r], z2[r], g2[r]
             j0 = int(np.argmax(xr == 0))
-            out = np.zeros_like(grad[row])
-            out[:j0] = grad[row][:j0]
+            grad[r, j0:] = 0
             before = zr[j0 - 1] if j0 > 0 else 1
             after = np.cumprod(np.concatenate([np.ones(1, xr.dtype), xr[j0 + 1:]]))  # Π_{j₀<j≤k} xⱼ, k = j₀..
-            out[j0] = before * np.dot(gr[j0:], after)
-            grad[row] = out
-        return np.moveaxis(grad, -1, axis)
+            grad[r, j0] = before * np.dot(gr[j0:], after)
+        return np.moveaxis(grad.reshape(xm.shape), -1, axis)
 
 
 def _product_of_others(x: np.ndarray) -> np.ndarray:
