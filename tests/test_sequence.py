@@ -272,3 +272,27 @@ def test_flush_denormal_reaches_the_chunk_threads():
             assert threading.get_ident() not in {tid for tid, _ in seen}  # on the pool, not here
     finally:
         tinygrad_lstm.set_flush_denormal(False)
+
+
+def test_numpy_backend_and_switches_run_step_by_step():
+    """The numpy backend and fusion(False) run op by op; whole_sequences(False) replays fused steps; the same
+    numbers every way."""
+    from tinygrad_lstm import backend
+    from tinygrad_lstm.jit import sequences_enabled, whole_sequences
+
+    manual_seed(0)
+    layer = nn.GRU(IN, H, dtype=np.float64)
+    compiled = run(layer, {}, np.float64, True)
+    assert compiled["counts"] == (1, 0)
+    with backend("numpy"):
+        on_numpy = run(layer, {}, np.float64, True)  # compiling asked for, but not on this backend
+    with whole_sequences(False):
+        assert not sequences_enabled()
+        stepped = run(layer, {}, np.float64, True)
+    assert sequences_enabled()
+    assert on_numpy["counts"] == (0, 0) and stepped["counts"][0] == 0 and stepped["counts"][1] >= T - 2
+    for other in (on_numpy, stepped):
+        for a, b in zip(other["outs"], compiled["outs"]):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+        for name in compiled["grads"]:
+            np.testing.assert_allclose(other["grads"][name], compiled["grads"][name], rtol=1e-12, atol=1e-13)
