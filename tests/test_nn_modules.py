@@ -198,6 +198,8 @@ LOSSES = {  # name -> (constructor kwargs, inputs maker, which inputs require gr
     "CrossEntropyLoss_all": ({"weight": "w4", "ignore_index": 1, "label_smoothing": 0.2},
                              lambda r: _class_data(8)[:2]),
     "NLLLoss": ({"weight": "w4", "ignore_index": 1}, lambda r: _class_data(9)[:2]),
+    "CrossEntropyLoss_probs": ({"weight": "w4", "label_smoothing": 0.1},
+                               lambda r: (r.standard_normal((3, 4)), r.dirichlet(np.ones(4), 3))),
 }
 
 

@@ -103,6 +103,16 @@ def test_pack_sequence_and_unpack_match_torch():
         _close(ours, a, "unpadded sequence")
 
 
+def test_packed_sequence_conversions_keep_the_packing():
+    p = rnn.pack_padded_sequence(Tensor(np.ones((3, 2, 1), dtype=np.float32)), [2, 3], enforce_sorted=False)
+    for q, dtype in [(p.double(), np.float64), (p.float(), np.float32), (p.to("cpu"), np.float32),
+                     (p.to(np.float64), np.float64), (p.cpu(), np.float32)]:
+        assert isinstance(q, rnn.PackedSequence) and q.data.dtype == dtype
+        assert q.batch_sizes is p.batch_sizes and q.sorted_indices is p.sorted_indices
+    out, _ = nn.GRU(1, 2, dtype=np.float64)(p.double())
+    assert out.data.dtype == np.float64
+
+
 def test_packing_errors():
     x = Tensor(np.zeros((4, 3, 2)))
     with pytest.raises(ValueError, match=r"lengths \[1, 4, 2\] must be sorted in decreasing order when "

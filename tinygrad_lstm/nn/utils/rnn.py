@@ -30,6 +30,19 @@ class PackedSequence(NamedTuple):
     sorted_indices: Tensor | None = None
     unsorted_indices: Tensor | None = None
 
+    def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
+        """The same packing with `data.to(...)` (a dtype; the only device is the CPU); the indices are kept."""
+        return self._replace(data=self.data.to(*args, **kwargs))
+
+    def cpu(self) -> PackedSequence:
+        return self
+
+    def float(self) -> PackedSequence:
+        return self._replace(data=self.data.float())
+
+    def double(self) -> PackedSequence:
+        return self._replace(data=self.data.double())
+
 
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
