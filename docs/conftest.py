@@ -2,7 +2,7 @@
 
 A block can be skipped with an HTML comment before it: ``<!-- skip: next -->``. Each file starts from the same
 state: seeded generator, gradients recorded, the backend it found (restored afterwards: a block may switch),
-subnormals kept (turned back on afterwards if a page flushed them).
+flushing subnormals as by default (reset afterwards if a page switched it).
 """
 
 from sybil import Sybil
@@ -18,12 +18,12 @@ def _setup(namespace: dict) -> None:
 
 
 def _teardown(namespace: dict) -> None:
-    from tinygrad_lstm import set_backend, set_flush_denormal
+    from tinygrad_lstm import set_backend
     from tinygrad_lstm.kernels import denormal
 
     set_backend(namespace["_doc_backend"])
-    if denormal.get_requested():  # a page that failed half-way must not leave subnormals flushed
-        set_flush_denormal(False)
+    if denormal.get_requested() is not None:  # a page that switched flushing: back to the default
+        denormal.reset()
 
 
 pytest_collect_file = Sybil(

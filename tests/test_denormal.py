@@ -21,7 +21,8 @@ SUB_FLOAT = float(SUB)  # converted now, while subnormals are kept: with DAZ on,
 @pytest.fixture(autouse=True)
 def _flush_off_after():
     yield
-    assert tinygrad_lstm.set_flush_denormal(False)  # later tests compute with IEEE subnormals again
+    denormal.reset()  # later tests compute with IEEE subnormals again, and the library's workers as by default
+    assert not tinygrad_lstm.get_flush_denormal() and denormal.get_requested() is None
 
 
 @njit(parallel=True)
@@ -148,3 +149,11 @@ def test_a_kernel_can_flush_only_while_it_runs():
     assert tinygrad_lstm.set_flush_denormal(True)  # and a caller that flushes keeps flushing
     _flushing_kernel(np.full(n, A), np.full(n, B), n)
     assert tinygrad_lstm.get_flush_denormal() and all(denormal.worker_flush_denormal())
+
+
+def test_library_worker_threads_flush_until_a_mode_is_requested():
+    assert denormal.get_requested() is None and denormal.WORKERS_FLUSH
+    worker = _in_thread(lambda: (denormal.sync_thread(), float(A * B))[1])
+    assert worker() == 0.0 and A * B == SUB  # the worker flushes, this thread does not
+    assert tinygrad_lstm.set_flush_denormal(False)  # asked for: IEEE everywhere, the workers too
+    assert _in_thread(lambda: (denormal.sync_thread(), float(A * B))[1])() == SUB_FLOAT

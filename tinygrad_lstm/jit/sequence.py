@@ -343,8 +343,8 @@ def _run(fn: Callable, args: list, bounds: list[tuple[int, int]], per_chunk: Cal
 
 
 def _task(fn: Callable, *args: Any) -> None:
-    """One chunk on a pool thread, with the flush-to-zero mode last asked for (`set_flush_denormal`): the
-    register is per thread and the pool's threads may predate the request."""
+    """One chunk on a pool thread, with the flush-to-zero mode last asked for (`set_flush_denormal`), else
+    flushing (kernels/denormal.py says why): the register is per thread and the pool's threads may predate it."""
     sync_thread()
     fn(*args)
 

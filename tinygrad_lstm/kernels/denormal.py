@@ -9,9 +9,10 @@ becomes 0) and DAZ (a subnormal input reads as 0). docs/subnormals.md has the me
 MXCSR belongs to a thread. `set_flush_denormal` sets it on the calling thread and on every thread of numba's
 pool (a parallel kernel sets it in each chunk and reads it back: `mxcsr.py`); threads the calling thread starts
 later inherit it. A thread that already exists (a `ThreadPoolExecutor`'s worker, say) takes the last requested
-mode when it calls `sync_thread()`, which costs ~0.3 µs. OpenBLAS's own worker threads, started when numpy
-loaded, are not reached: the small products of a recurrence run on the calling thread (`blas.py`), only large
-ones on that pool.
+mode when it calls `sync_thread()`, which costs ~0.3 µs: jit/sequence.py's chunk threads do, before each chunk,
+and until a mode is requested they flush (`WORKERS_FLUSH`), while the threads of the program keep subnormals.
+OpenBLAS's own worker threads, started when numpy loaded, are not reached: the products inside a recurrence run
+on one BLAS thread, the calling one; only large products after the loop use that pool.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import platform
 
 SUPPORTED = platform.machine().lower() in ("x86_64", "amd64")
 _requested: list[bool] = []  # the mode of the last successful set_flush_denormal, if any
+# Until set_flush_denormal is called, the threads the library starts for itself flush; yours keep subnormals.
+# Why (measured, docs/subnormals.md): they made a compiled T=200 recurrence ~3.5x slower, and flushing them
+# left the weights' gradients bit for bit the same; those threads run only our kernels.
+WORKERS_FLUSH = True
 
 
 def _flushes(mxcsr: int) -> bool:
@@ -85,12 +90,21 @@ def get_requested() -> bool | None:
 
 
 def sync_thread() -> None:
-    """Give the calling thread the mode of the last `set_flush_denormal` (nothing if none was set): for a
-    thread that existed before that call and is not one of numba's, e.g. at the start of an executor's task."""
-    if _requested and SUPPORTED:
+    """For the library's own worker threads (jit/sequence.py calls it before each chunk of a compiled recurrence):
+    give the calling thread the mode of the last `set_flush_denormal`, or, if there was none, flushing
+    (`WORKERS_FLUSH`). Also for a thread of yours that existed before `set_flush_denormal`."""
+    if SUPPORTED:
         from .mxcsr import switch
 
-        switch(_requested[0])
+        switch(_requested[0] if _requested else WORKERS_FLUSH)
+
+
+def reset() -> None:
+    """Back to the start: the calling thread and numba's pool keep subnormals, and the library's worker threads
+    go back to their default (the tests use this between cases)."""
+    if SUPPORTED:
+        set_flush_denormal(False)
+    _requested.clear()
 
 
 def get_flush_denormal() -> bool:
