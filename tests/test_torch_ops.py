@@ -396,3 +396,20 @@ def test_scans_and_prod_on_random_shapes_with_zeros(sd, seed, zeros):
     check_op(lambda a: a.prod(dim), x)
     check_op(lambda a: a.sort(dim, descending=True).values, x,
              torch_fn=lambda a: a.sort(dim=dim, descending=True, stable=True).values)
+
+
+def test_result_dtypes_of_division_and_masked_fill_follow_torch():
+    cases = [(np.array([7, -7]), 2.0), (np.array([7, -7]), np.array([2.0, 3.0], np.float32)),
+             (np.array([7.0, -7.0], np.float32), 2), (np.array([7, -7], np.int32), 2)]
+    for a, b in cases:
+        ta, tb = torch.tensor(a), (torch.tensor(b) if isinstance(b, np.ndarray) else b)
+        oa, ob = Tensor(a), (Tensor(b) if isinstance(b, np.ndarray) else b)
+        for ours, theirs in ((oa // ob, ta // tb), (oa % ob, ta % tb), (ob // oa, tb // ta),
+                             (oa.div(ob, rounding_mode="trunc"), ta.div(tb, rounding_mode="trunc"))):
+            assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (a.dtype, b)
+            np.testing.assert_allclose(ours.data, theirs.numpy())
+    m = np.array([True, False])
+    for x, v in ((np.array([1, 2]), 0.5), (np.array([1.0, 2.0], np.float32), 3), (np.array([1, 2]), np.array(7.5))):
+        ours = Tensor(x).masked_fill(Tensor(m), Tensor(v) if isinstance(v, np.ndarray) else v)
+        theirs = torch.tensor(x).masked_fill(torch.tensor(m), torch.tensor(v) if isinstance(v, np.ndarray) else v)
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.") and ours.tolist() == theirs.tolist()

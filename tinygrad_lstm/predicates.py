@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, _pair
 
 
 def _data(x: Any) -> np.ndarray:
@@ -52,8 +52,8 @@ def any_all(x: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor:
 
 
 def _operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
-    a = a if isinstance(a, Tensor) else b._lift(a)
-    b = b if isinstance(b, Tensor) else a._lift(b)
+    """Both as tensors of the dtype torch divides them in (int64 // 2.0 is float32, as ``+`` would be)."""
+    a, b = _pair(a, b)
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:

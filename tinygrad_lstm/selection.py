@@ -154,8 +154,11 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
         raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input's shape {x.shape}")
     if isinstance(value, Tensor) and value.data.size != 1:
         raise ValueError(f"masked_fill: value must be a number or a one-element tensor, got shape {value.shape}")
-    if isinstance(value, Tensor) and value.ndim:
-        value = value.reshape(())
+    if isinstance(value, Tensor):
+        value = value.reshape(()) if value.ndim else value
+        value = value.astype(x.dtype) if value.dtype != x.dtype else value  # the result keeps x's dtype, as torch
+    else:
+        value = Tensor(np.asarray(value).astype(x.dtype))
     return where(m, value, x)
 
 
