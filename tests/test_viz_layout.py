@@ -87,3 +87,43 @@ def test_collapsed_long_sequences_wrap_into_rows_in_time_order(cell, steps):
     assert starts
     for t in starts:  # the state carried into a new row is drawn again at its start (no edge across the picture)
         assert svg.count(f"(t={t - 1})") == 2 * svg.count(f"(t={t - 2})")
+
+
+
+def node_centres(svg: str) -> list[tuple[list[str], float, float]]:
+    """(text lines, centre x, centre y) of every node in an SVG."""
+    out = []
+    for g in ET.fromstring(svg).iter(SVG + "g"):
+        if g.get("class") != "node":
+            continue
+        texts = [(t.text or "").strip() for t in g.iter(SVG + "text")]
+        shape = next((c for c in g.iter() if c.tag in (SVG + "path", SVG + "polygon", SVG + "ellipse")), None)
+        if shape is None or not texts:
+            continue
+        if shape.tag == SVG + "ellipse":
+            out.append((texts, float(shape.get("cx")), float(shape.get("cy"))))
+            continue
+        nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", shape.get("d") or shape.get("points"))]
+        xs, ys = nums[0::2], nums[1::2]
+        out.append((texts, (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2))
+    return out
+
+
+GATES = {"lstm": ["i_t", "f_t", "g_t", "o_t"], "peephole": ["i_t", "f_t", "g_t", "o_t"], "gru": ["r_t", "z_t", "n_t"]}
+
+
+@pytest.mark.parametrize("cell,steps", [("lstm", 1), ("gru", 1), ("peephole", 1), ("lstm", 3), ("gru", 4),
+                                        ("peephole", 3)])
+def test_op_level_gates_in_equation_order(cell, steps):
+    """Left alone the renderer drew the LSTM's gates o, i, g, f (and each step differently): now in every step
+    i, f, g, o from left to right (GRU: r, z, n), and the slices of the stacked product by where they start."""
+    loss, _ = unrolled(cell, steps)
+    nodes = node_centres(svg_of(loss))
+    gates = GATES[cell]
+    assert [texts[0] for texts, _, _ in sorted(nodes, key=lambda n: n[1]) if texts[0] in gates] == gates * steps
+    slices = sorted((x, texts[1]) for texts, x, _ in nodes if texts[0] == "GetItem")
+    starts = [int(re.match(r"\[:, (\d+):", index).group(1)) for _, index in slices]
+    per_step = len(starts) // steps
+    assert per_step == len(gates) * (2 if cell == "gru" else 1)
+    for t in range(steps):  # a GRU's two products are sliced side by side: r r z z n n
+        assert starts[t * per_step:(t + 1) * per_step] == sorted(starts[t * per_step:(t + 1) * per_step])

@@ -17,7 +17,7 @@ from ..tensor import Tensor
 from . import equations, style
 from .grads import GradTrace, LeafGrads, last_trace
 from .graph import Cluster, Edge, Graph, Node, build
-from .layout import TimeLayout, node_paths, plan, step_prefix
+from .layout import TimeLayout, gate_lines, node_paths, plan, step_prefix
 from .text import Picture, fit
 from .unfuse import unfuse
 
@@ -238,6 +238,8 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
     body.extend("\t" + line for line in layout.lines)
     if view == "equations":
         body.extend("\t" + line for line in equations.order_lines(g))
+    else:
+        body.extend("\t" + line for line in gate_lines(g))
     present = {n.kind for n in g.nodes}
     kinds = [k for k in style.KINDS if k in present]
     # the legend is the graph's own label, outside the layout: as a node it would widen a whole rank

@@ -17,6 +17,7 @@ Graphviz ranks nodes along the data flow, so an unrolled graph left to itself is
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 from .graph import Graph, Scope
@@ -123,3 +124,93 @@ def _heads(g: Graph, node_path: dict[str, Scope], steps: set[Scope], reverse: bo
 def node_paths(g: Graph) -> dict[str, Scope]:
     """Node id -> the path of the cluster it is drawn in."""
     return {nid: path for path, c in g.clusters.items() for nid in c.nodes}
+
+
+def slice_start(index: object) -> int | None:
+    """Where a GetItem's index starts along its last sliced axis (`[:, 4:8]` -> 4), None if it does not slice."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in reversed(items):
+        if isinstance(item, slice):
+            return int(item.start or 0)
+        if item is not None and item is not Ellipsis:
+            return None
+    return None
+
+
+def gate_lines(g: Graph) -> list[str]:
+    """Top-level DOT lines that draw sibling slices of one tensor left to right by where they start, and the
+    gates they feed (the first named tensor below each) in the same order: a cell's gates cut from one stacked
+    product come out in equation order (PyTorch stacks them so: i, f, g, o; r, z, n).
+
+    Left alone, mincross puts them where the edges below cross least (o, i, g, f for the LSTM: i and g feed one
+    product). In the bundled renderer (graphviz-pure) neither the order nodes and edges are written in,
+    `ordering=out`, nor `rank=same` with chained flat edges inside a cluster holds against that (measured:
+    o,i,g,f / g,i,f,o). What holds is the device of `plan`'s time-step anchors: invisible points outside every
+    cluster, on one rank, chained in order, each pointing at one slice; and two more such chains for the gates,
+    one above and one below them (with either alone the GRU's n_t or the peephole's f_t slips). The points cost
+    width beside each cluster (a 3-step unrolled LSTM: 1235 -> 1575 pt)."""
+    parent = {e.dst: e.src for e in g.edges}
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for n in g.nodes:
+        node = n.tensor._ctx if n.tensor is not None else None
+        if node is None or node.op != "GetItem" or n.id not in parent:
+            continue
+        start = slice_start(node.attrs.get("index"))
+        if start is not None:
+            groups.setdefault(parent[n.id], []).append((start, n.id))
+    chains = [[nid for _, nid in sorted(v)] for v in groups.values() if len(v) > 1]
+    below = _named_below(g)
+    by_gates: dict[tuple, list[list[str]]] = {}  # slices of several products feeding the same gates (GRU) interleave
+    for k, chain in enumerate(chains):
+        key = tuple(below.get(s) for s in chain)
+        by_gates.setdefault(key if None not in key else (k,), []).append(chain)
+    merged = [[s for col in zip(*cs) for s in col] for cs in by_gates.values()]
+    gates = {k: None for k in by_gates if len(k) > 1 and None not in k and len(set(k)) == len(k)}
+    # the gates are held from above and from below: either alone lets one slip (GRU's n_t, peephole's f_t)
+    todo = [(c, True) for c in merged] + [(list(c), up) for up in (True, False) for c in gates]
+    # one chain per role through all the steps of a sequence, in time order: separate chains let mincross turn
+    # the step columns round (5 GRU steps came out t=4 ... t=0)
+    paths = node_paths(g)
+    rows: dict[tuple, list[tuple[int, list[str]]]] = {}
+    count: dict[tuple, int] = {}
+    for i, (chain, up) in enumerate(todo):
+        kind, step = (up, i < len(merged)), step_prefix(paths[chain[0]])
+        k = count[(kind, step)] = count.get((kind, step), -1) + 1  # the k-th chain of its kind in its step
+        key = (kind, step[:-1], k) if step else (kind, i)
+        rows.setdefault(key, []).append((step[-1].call if step else 0, chain))
+    lines: list[str] = []
+    for r, (key, members) in enumerate(rows.items()):
+        up = key[0][0]
+        names = []
+        for _, chain in sorted(members, key=lambda m: m[0]):
+            for nid in chain:
+                name = f"gate{r}_{len(names)}"
+                names.append(name)
+                lines.append(f'{name} [shape=point style=invis width=0 height=0 label=""]')
+                lines.append((f"{name} -> {nid}" if up else f"{nid} -> {name}") + " [style=invis]")
+        lines.append("{rank=same; " + " ".join(names) + "}")
+        lines.append(" -> ".join(names) + " [style=invis]")
+    return lines
+
+
+def _named_below(g: Graph) -> dict[str, str]:
+    """Node -> the first named tensor below it (breadth first, within its cluster): the gate a slice feeds."""
+    children: dict[str, list[str]] = {}
+    for e in g.edges:
+        children.setdefault(e.src, []).append(e.dst)
+    paths, named = node_paths(g), {n.id for n in g.nodes if n.tensor is not None and n.tensor.name}
+    out: dict[str, str] = {}
+    for n in g.nodes:
+        if n.tensor is None or n.tensor._ctx is None or n.tensor._ctx.op != "GetItem":
+            continue
+        todo, seen = deque([n.id]), {n.id}
+        while todo:
+            u = todo.popleft()
+            if u in named:
+                out[n.id] = u
+                break
+            for c in children.get(u, ()):
+                if c not in seen and paths.get(c) == paths.get(n.id):
+                    seen.add(c)
+                    todo.append(c)
+    return out
