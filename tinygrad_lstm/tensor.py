@@ -859,7 +859,7 @@ class Tensor:
         return _api.selection.extreme_with_indices(self, dim, keepdim, "min")
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        """(values, indices) sorted along `dim`; always stable (equal values keep their order), NaN last."""
+        """(values, indices) sorted along `dim`; always stable (equal values keep their order), NaN as largest."""
         return _api.selection.sort(self, dim, descending)
 
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
