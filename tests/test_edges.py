@@ -171,6 +171,33 @@ def test_a_loss_target_tensor_promotes_as_torch(name, target_dtype):
              else getattr(torch.nn.functional, name)(t, torch.tensor(y)), x.astype(np.float64))
 
 
+@pytest.mark.parametrize("fn", ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "erf", "log1p", "expm1",
+                                "rsqrt", "log2", "exp2"])
+def test_float_functions_of_integer_tensors_give_the_default_float_dtype(fn):
+    x = np.array([1, 2, 3], dtype=np.int64)
+    ours, theirs = getattr(Tensor(x), fn)(), getattr(torch.tensor(x), fn)()
+    assert ours.dtype == np.float32 and theirs.dtype == torch.float32
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", [
+    "t * np.sqrt(2.0)",        # a numpy float64 scalar does not upcast a float32 tensor
+    "t + T(np.array(2.0))",    # nor does a 0-d float64 tensor
+    "t.long() * 2.5",          # int tensor and a float: the default float dtype
+    "t.long() / 2",            # true division of ints: the default float dtype
+    "t.long() // 2",
+    "t + T(np.full(3, 2.0))",  # a float64 tensor with axes does upcast
+    "T(np.array(2.0)) + T(np.array(1.0, np.float32))",  # two 0-d tensors promote between themselves
+    "t.bool() + 1",            # bool and an int: int64
+])
+def test_type_promotion_follows_torch(case):
+    x = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    ours = eval(case, {"np": np, "t": Tensor(x), "T": Tensor})
+    theirs = eval(case, {"np": np, "t": torch.tensor(x), "T": torch.tensor})
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+
+
 # ----- messages ----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("data, error, match", [
     ([[1.0, 2.0], [3.0]], ValueError, r"ragged nested lists: item \[1\] has length 1 but item \[0\] has length 2"),

@@ -41,9 +41,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Function", "GradBuffer", "GradObserver", "ProductGrad", "ScopeEntry", "SliceGrad", "at_scope", "backward",
-    "bump_version", "current_scope", "detect_anomaly", "enable_grad", "is_anomaly_enabled", "is_grad_enabled",
-    "new_call_id", "no_grad", "observe_grads", "scope", "set_detect_anomaly", "toposort", "trace_calls",
-    "unbroadcast",
+    "bump_version", "changed_since", "current_scope", "detect_anomaly", "enable_grad", "inference_mode",
+    "is_anomaly_enabled", "is_grad_enabled", "new_call_id", "no_grad", "observe_grads", "scope",
+    "set_detect_anomaly", "set_grad_enabled", "toposort", "trace_calls", "unbroadcast", "version",
 ]
 
 

@@ -286,6 +286,8 @@ class Tensor:
         return Tensor(other)
 
     def __add__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.data.dtype is self.data.dtype:  # the common case, without a call
+            return ops.Add.apply(self, other)
         return ops.Add.apply(*_operands(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
@@ -293,6 +295,8 @@ class Tensor:
         return ops.Add.apply(a, b)
 
     def __sub__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.data.dtype is self.data.dtype:  # the common case, without a call
+            return ops.Sub.apply(self, other)
         return ops.Sub.apply(*_operands(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
@@ -300,6 +304,8 @@ class Tensor:
         return ops.Sub.apply(a, b)
 
     def __mul__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.data.dtype is self.data.dtype:  # the common case, without a call
+            return ops.Mul.apply(self, other)
         return ops.Mul.apply(*_operands(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
@@ -307,6 +313,8 @@ class Tensor:
         return ops.Mul.apply(a, b)
 
     def __truediv__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.data.dtype is self.data.dtype and self.data.dtype.kind == "f":
+            return ops.Div.apply(self, other)  # the common case, without a call
         return ops.Div.apply(*_operands(self, other, floating=True))
 
     def __rtruediv__(self, other: Any) -> Tensor:
@@ -422,58 +430,58 @@ class Tensor:
 
     # more pointwise math (ops/pointwise.py), torch's names
     def sin(self) -> Tensor:
-        return ops.Sin.apply(self)
+        return ops.Sin.apply(self._floating())
 
     def cos(self) -> Tensor:
-        return ops.Cos.apply(self)
+        return ops.Cos.apply(self._floating())
 
     def tan(self) -> Tensor:
-        return ops.Tan.apply(self)
+        return ops.Tan.apply(self._floating())
 
     def asin(self) -> Tensor:
-        return ops.Asin.apply(self)
+        return ops.Asin.apply(self._floating())
 
     def acos(self) -> Tensor:
-        return ops.Acos.apply(self)
+        return ops.Acos.apply(self._floating())
 
     def atan(self) -> Tensor:
-        return ops.Atan.apply(self)
+        return ops.Atan.apply(self._floating())
 
     def sinh(self) -> Tensor:
-        return ops.Sinh.apply(self)
+        return ops.Sinh.apply(self._floating())
 
     def cosh(self) -> Tensor:
-        return ops.Cosh.apply(self)
+        return ops.Cosh.apply(self._floating())
 
     def asinh(self) -> Tensor:
-        return ops.Asinh.apply(self)
+        return ops.Asinh.apply(self._floating())
 
     def acosh(self) -> Tensor:
-        return ops.Acosh.apply(self)
+        return ops.Acosh.apply(self._floating())
 
     def atanh(self) -> Tensor:
-        return ops.Atanh.apply(self)
+        return ops.Atanh.apply(self._floating())
 
     def log2(self) -> Tensor:
-        return ops.Log2.apply(self)
+        return ops.Log2.apply(self._floating())
 
     def log10(self) -> Tensor:
-        return ops.Log10.apply(self)
+        return ops.Log10.apply(self._floating())
 
     def log1p(self) -> Tensor:
-        return ops.Log1p.apply(self)
+        return ops.Log1p.apply(self._floating())
 
     def exp2(self) -> Tensor:
-        return ops.Exp2.apply(self)
+        return ops.Exp2.apply(self._floating())
 
     def expm1(self) -> Tensor:
-        return ops.Expm1.apply(self)
+        return ops.Expm1.apply(self._floating())
 
     def rsqrt(self) -> Tensor:
-        return ops.Rsqrt.apply(self)
+        return ops.Rsqrt.apply(self._floating())
 
     def erf(self) -> Tensor:
-        return ops.Erf.apply(self)
+        return ops.Erf.apply(self._floating())
 
     def sign(self) -> Tensor:
         return ops.Sign.apply(self)
@@ -1316,12 +1324,15 @@ def _operands(a: Tensor, b: Any, floating: bool = False) -> tuple[Tensor, Tensor
     The common cases return at once (this runs once per arithmetic op); otherwise an operand of another dtype is
     converted, a tensor that requires grad through `Cast` so its gradient comes back in its own dtype."""
     ad = a.data.dtype
-    if type(b) is Tensor:
+    if isinstance(b, Tensor):
         if b.data.dtype == ad and (not floating or ad.kind == "f"):
             return a, b
         bd: Any = b.data
-    elif type(b) in _PY_SCALARS and ad.kind == "f":
-        return a, _constant(np.asarray(b, dtype=ad))
+    elif type(b) in _PY_SCALARS and ad.kind == "f":  # x * 0.5, 1 - z: the constant made inline (no call)
+        t = Tensor.__new__(Tensor)
+        t.data, t.grad, t.requires_grad, t.name = np.asarray(b, ad), None, False, None
+        t._ctx, t._retains_grad = None, False
+        return a, t
     else:
         bd = b if isinstance(b, (np.ndarray, numbers.Number)) else _to_array(b, None)
     dt = dtypes.result_type(a.data, bd, floating=floating)
