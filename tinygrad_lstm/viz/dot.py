@@ -224,7 +224,7 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
         line = lines_of[e.src].replace('style="', 'style="dashed,', 1)
         extra.setdefault(paths[e.dst], []).append(copy + line[len(e.src):])
         edges[i] = Edge(copy, e.dst, e.grad_key)
-    body = _cluster_lines(g, lines_of, extra, backwards=bool(layout.wrapped))
+    body = _cluster_lines(g, lines_of, extra, backwards=bool(layout.wrapped) and rankdir in ("LR", "RL"))
     side, beside = {n.id for n in g.nodes if n.side_input}, set()
     crowded = {d for d, k in Counter(e.dst for e in edges if e.src in side).items() if k > 1}
     for i, (e, n) in enumerate(zip(edges, norms)):  # one side input per reader sits beside it, more would curl
@@ -239,7 +239,7 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
     if view == "equations":
         body.extend("\t" + line for line in equations.order_lines(g))
     else:
-        body.extend("\t" + line for line in gate_lines(g))
+        body.extend("\t" + line for line in gate_lines(g, layout.row_of))
     present = {n.kind for n in g.nodes}
     kinds = [k for k in style.KINDS if k in present]
     # the legend is the graph's own label, outside the layout: as a node it would widen a whole rank

@@ -6,7 +6,9 @@ Graphviz ranks nodes along the data flow, so an unrolled graph left to itself is
 * top to bottom (the op-level view): the edges from one step to the next do not rank (`constraint=false`), so
   every step starts at the top of its own column; an invisible point per step, all on one rank, chained by
   invisible edges and each pointing at the nodes that start its step, puts the columns in time order. (From
-  outside the clusters: Graphviz keeps the order of flat edges between clusters only there.)
+  outside the clusters: Graphviz keeps the order of flat edges between clusters only there.) Long sequences
+  wrap: each row of `per_row` columns has its own chains, hung below the row before by one invisible edge (a
+  row that is its own piece came out right to left), and the edges into a row start from copies, as below.
 * left to right (collapsed and gradient-flow views): the steps chain along the ranks by their own edges; every
   `per_row` steps a new row starts below; the edges into it are drawn from a copy of their tail placed at its
   start (a "carriage return" edge across the picture loops around everything), so each row is a separate
@@ -24,6 +26,9 @@ from .graph import Graph, Scope
 
 # a collapsed step's drawn size, width / height (a box and the states it hands on: about two ranks wide)
 STEP_SHAPE = 1.2
+# an op-level step drawn top to bottom, width / height: measured 0.94 (LSTM), 1.07 (GRU), 1.38 (peephole),
+# 1.47 (RNN); the wide ones decide (at 0.8, 50 RNN steps came out 4.8:1)
+COLUMN_SHAPE = 1.2
 TARGET_ASPECT = 2.5
 
 
@@ -36,6 +41,7 @@ class TimeLayout:
     loose: set[int] = field(default_factory=set)  # indices of edges drawn with constraint=false
     wrapped: set[int] = field(default_factory=set)  # edges into the next row: drawn from a copy of their tail
     chained: set[int] = field(default_factory=set)  # edges from a step to the next along a row
+    row_of: dict[Scope, int] = field(default_factory=dict)  # step prefix -> its row
     lines: list[str] = field(default_factory=list)
 
 
@@ -47,9 +53,9 @@ def step_prefix(path: Scope) -> Scope | None:
     return None
 
 
-def per_row(steps: int) -> int:
-    """Steps in a row of a left-to-right view, so that the rows come out about TARGET_ASPECT wide."""
-    k = math.ceil(math.sqrt(TARGET_ASPECT * steps / STEP_SHAPE))
+def per_row(steps: int, shape: float = STEP_SHAPE) -> int:
+    """Steps in a row, each drawn `shape` (width / height), so that the rows come out about TARGET_ASPECT wide."""
+    k = math.ceil(math.sqrt(TARGET_ASPECT * steps / shape))
     k = max(1, min(steps, k))
     rows = math.ceil(steps / k)
     return math.ceil(steps / rows)  # balanced rows: 10 steps in two rows of 5, not 8 and 2
@@ -70,41 +76,56 @@ def plan(g: Graph, node_path: dict[str, Scope], rankdir: str) -> TimeLayout:
     out = TimeLayout()
     vertical = rankdir in ("TB", "BT")
     for steps in _steps(g).values():
-        k = len(steps) if vertical else per_row(len(steps))
+        k = per_row(len(steps), COLUMN_SHAPE if vertical else STEP_SHAPE)
         row_of = {s: i // k for i, s in enumerate(steps)}
+        out.row_of.update(row_of)
         for i, e in enumerate(g.edges):
             a, b = step_prefix(node_path[e.src]), step_prefix(node_path[e.dst])
             if a is None or b is None or a == b or a not in row_of or b not in row_of:
                 continue
-            if vertical:
-                out.loose.add(i)
-            elif row_of[a] != row_of[b]:
+            if row_of[a] != row_of[b]:
                 out.wrapped.add(i)
+            elif vertical:
+                out.loose.add(i)
             else:
                 out.chained.add(i)
         heads = _heads(g, node_path, set(steps))
-        if not vertical:  # along a row each step starts right of where the one before ends: no staircase
-            tails = _heads(g, node_path, set(steps), reverse=True)
-            for j, (a, b) in enumerate(zip(steps, steps[1:])):
-                if row_of[a] == row_of[b] and heads.get(b) and tails.get(a):
-                    name = f"join{len(out.lines)}_{j}"
-                    out.lines.append(f'{name} [shape=point style=invis width=0 height=0 label=""]')
-                    out.lines.extend(f"{n} -> {name} [style=invis]" for n in tails[a])
-                    out.lines.extend(f"{name} -> {n} [style=invis]" for n in heads[b])
-        chain = steps if vertical else []  # rows: see `_in_time_order` in dot.py
-        if len(chain) < 2:
-            continue
         tails = _heads(g, node_path, set(steps), reverse=True)
+        if vertical:
+            _columns(out, steps, row_of, heads, tails)
+            continue
+        for j, (a, b) in enumerate(zip(steps, steps[1:])):  # along a row each step starts right of where the
+            if row_of[a] == row_of[b] and heads.get(b) and tails.get(a):  # one before ends: no staircase
+                name = f"join{len(out.lines)}_{j}"
+                out.lines.append(f'{name} [shape=point style=invis width=0 height=0 label=""]')
+                out.lines.extend(f"{n} -> {name} [style=invis]" for n in tails[a])
+                out.lines.extend(f"{name} -> {n} [style=invis]" for n in heads[b])
+    return out
+
+
+def _columns(out: TimeLayout, steps: list[Scope], row_of: dict[Scope, int], heads: dict[Scope, list[str]],
+             tails: dict[Scope, list[str]]) -> None:
+    """Top to bottom: per row, a chain of points above the steps' heads and one below their tails, in time
+    order; each row's top chain hangs below the row before's foot chain (rows read top to bottom)."""
+    rows: dict[int, list[Scope]] = {}
+    for s in steps:
+        rows.setdefault(row_of[s], []).append(s)
+    last_foot = None
+    for chain in rows.values():
         base = len(out.lines)
+        ends = {}
         for end, pull in (("top", heads), ("foot", tails)):
-            names = [f"{end}{base}_{j}" for j in range(len(chain))]
+            names = ends[end] = [f"{end}{base}_{j}" for j in range(len(chain))]
             for name, s in zip(names, chain):
                 out.lines.append(f'{name} [shape=point style=invis width=0 height=0 label=""]')
                 out.lines.extend((f"{name} -> {n}" if end == "top" else f"{n} -> {name}") + " [style=invis]"
                                  for n in pull.get(s, ()))
             out.lines.append("{rank=same; " + " ".join(names) + "}")
-            out.lines.append(" -> ".join(names) + " [style=invis]")
-    return out
+            if len(names) > 1:
+                out.lines.append(" -> ".join(names) + " [style=invis]")
+        if last_foot is not None:
+            out.lines.append(f"{last_foot} -> {ends['top'][0]} [style=invis]")
+        last_foot = ends["foot"][0]
 
 
 def _heads(g: Graph, node_path: dict[str, Scope], steps: set[Scope], reverse: bool = False
@@ -137,7 +158,7 @@ def slice_start(index: object) -> int | None:
     return None
 
 
-def gate_lines(g: Graph) -> list[str]:
+def gate_lines(g: Graph, row_of: dict[Scope, int] | None = None) -> list[str]:
     """Top-level DOT lines that draw sibling slices of one tensor left to right by where they start, and the
     gates they feed (the first named tensor below each) in the same order: a cell's gates cut from one stacked
     product come out in equation order (PyTorch stacks them so: i, f, g, o; r, z, n).
@@ -168,15 +189,15 @@ def gate_lines(g: Graph) -> list[str]:
     gates = {k: None for k in by_gates if len(k) > 1 and None not in k and len(set(k)) == len(k)}
     # the gates are held from above and from below: either alone lets one slip (GRU's n_t, peephole's f_t)
     todo = [(c, True) for c in merged] + [(list(c), up) for up in (True, False) for c in gates]
-    # one chain per role through all the steps of a sequence, in time order: separate chains let mincross turn
-    # the step columns round (5 GRU steps came out t=4 ... t=0)
+    # one chain per role through all the steps of a sequence's row, in time order: separate chains let mincross
+    # turn the step columns round (5 GRU steps came out t=4 ... t=0)
     paths = node_paths(g)
     rows: dict[tuple, list[tuple[int, list[str]]]] = {}
     count: dict[tuple, int] = {}
     for i, (chain, up) in enumerate(todo):
         kind, step = (up, i < len(merged)), step_prefix(paths[chain[0]])
         k = count[(kind, step)] = count.get((kind, step), -1) + 1  # the k-th chain of its kind in its step
-        key = (kind, step[:-1], k) if step else (kind, i)
+        key = (kind, step[:-1], (row_of or {}).get(step, 0), k) if step else (kind, i)
         rows.setdefault(key, []).append((step[-1].call if step else 0, chain))
     lines: list[str] = []
     for r, (key, members) in enumerate(rows.items()):
