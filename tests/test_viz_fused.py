@@ -123,8 +123,9 @@ def test_every_name_at_every_step(kind):
     for t in range(T):
         for name in NAMES[kind]:
             assert re.search(rf"<b>{name}</b>.{{0,40}}t={t}\b", dot), (name, t)
+    drawn = "\n".join(line for line in dot.splitlines() if 'style="dashed' not in line)  # not a row start's copy
     for name in NAMES[kind]:
-        assert dot.count(f"<b>{name}</b>") == T
+        assert drawn.count(f"<b>{name}</b>") == T
 
 
 @pytest.mark.parametrize("kind", KINDS)
