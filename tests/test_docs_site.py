@@ -8,9 +8,13 @@ Skipped when mkdocs (the `dev` extra) is not installed.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -79,3 +83,61 @@ def test_the_site_fetches_nothing(site: Path) -> None:
         text = html.read_text(encoding="utf-8")
         for host in ("fonts.googleapis.com", "fonts.gstatic.com", "cdn.jsdelivr.net", "unpkg.com", "cdnjs"):
             assert host not in text, f"{html.relative_to(site)} loads from {host}"
+
+
+# pages whose math must be rendered, with symbols each must show as MathML
+MATH = {"lstm": ("σ", "⊙", "tanh", "∂"), "autograd": ("∂", "β", "∑"), "vanishing-gradients": ("∂", "⊤", "diag")}
+
+
+class _Text(HTMLParser):
+    """The text a reader sees outside code, math, scripts and styles."""
+
+    SKIP = {"code", "pre", "math", "script", "style"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth, self.parts = 0, []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.depth += tag in self.SKIP
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth -= tag in self.SKIP
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth:
+            self.parts.append(data)
+
+
+def test_math_is_rendered_as_mathml(site: Path) -> None:
+    """Every formula is MathML in the page (drawn by the browser: no script, nothing fetched), well-formed, with
+    the symbols of its equations; no TeX is left over in the text."""
+    for page, symbols in MATH.items():
+        text = (site / page / "index.html").read_text(encoding="utf-8")
+        maths = re.findall(r"<math\b.*?</math>", text, flags=re.S)
+        assert len(maths) >= 5, f"{page}: {len(maths)} formulas rendered"
+        for m in maths:
+            ET.fromstring(m)  # well-formed XML, as MathML must be
+        shown = unescape(" ".join(ET.tostring(ET.fromstring(m), encoding="unicode", method="text")
+                                       for m in maths))
+        for symbol in symbols:
+            assert symbol in shown, f"{page}: no {symbol} in its rendered math"
+        reader = _Text()
+        reader.feed(text)
+        prose = "".join(reader.parts)
+        for tex in ("$", "\\sigma", "\\frac", "_{", "\\odot", "arithmatex"):
+            assert tex not in prose, f"{page}: TeX {tex!r} left in the text"
+    lstm = (site / "lstm" / "index.html").read_text(encoding="utf-8")
+    assert 'display="block"' in lstm  # the peephole equations as one displayed block
+    assert "<mtable>" in lstm
+
+
+def test_python_code_fits_the_column() -> None:
+    """The tutorials' code blocks are at most 88 columns wide, so they fit the page's text column."""
+    for md in sorted((ROOT / "docs").glob("*.md")):
+        fence = None
+        for number, line in enumerate(md.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                fence = None if fence else (line.lstrip()[3:].strip() or "text")
+            elif fence == "python":
+                assert len(line) <= 88, f"{md.name}:{number} is {len(line)} columns wide"

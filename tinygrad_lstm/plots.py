@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -111,21 +112,48 @@ def new_figure(**kw: Any) -> Any:
     return Figure(**kw)
 
 
+def _png(fig: Any, dpi: int = 120) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
 def save_figure(fig: Any, path: PathLike, dpi: int = 120) -> str:
     """Write a matplotlib Figure as PNG to `path` atomically (temporary file in the same folder, then
     os.replace), with an ordinary file's permissions (readable by all under the usual umask); return the path."""
     from .viz.renderer import _write_atomic  # the one atomic writer: graph pictures are written the same way
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     path = os.fspath(path)
-    _write_atomic(Path(path), buf.getvalue())
+    _write_atomic(Path(path), _png(fig, dpi))
     return path
+
+
+def _displayable_in_ipython() -> None:
+    """In Jupyter, a Figure made without pyplot shows as text ("<Figure size ...>") until matplotlib's inline
+    backend has been loaded. When running under IPython and no image formatter knows Figures yet, register a PNG
+    one, as ``%matplotlib inline`` would; a user's own choice (svg, retina) is left alone."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    formatters = shell.display_formatter.formatters
+    for mime in ("image/png", "image/svg+xml"):
+        try:
+            formatters[mime].lookup_by_type(Figure)
+            return
+        except KeyError:
+            pass
+    formatters["image/png"].for_type(Figure, lambda fig: _png(fig, dpi=100))
 
 
 def _finish(fig: Any, path: PathLike | None) -> Any:
     """The Figure itself when no path is given (Jupyter shows it inline), else the path it was written to."""
-    return fig if path is None else save_figure(fig, path)
+    if path is None:
+        _displayable_in_ipython()
+        return fig
+    return save_figure(fig, path)
 
 
 def plot_gradient_flow(norms: Mapping[str, Sequence[float] | np.ndarray], path: PathLike | None = None, *,
