@@ -1,7 +1,8 @@
 """The tutorial notebook (examples/notebooks/lstm_in_a_notebook.ipynb) runs top to bottom in a real Jupyter kernel
-(nbclient + ipykernel, the `dev` extra), and shows what a notebook user should see: the graph inline as SVG, the
-plots inline as PNG (plots return a Figure when given no path), gradient errors at float64's level, and fit's
-progress bar redrawn in place (carriage returns) rather than silent or one line per epoch.
+(nbclient + ipykernel, the `dev` extra), and shows what a notebook user should see, with nothing on stderr: the
+graph inline as SVG, the plots inline as PNG (plots return a Figure when given no path), gradient errors at
+float64's level, and fit's progress bar redrawn in place (carriage returns) rather than silent or one line per
+epoch.
 
 About 5-10 s: one kernel start, a few small models."""
 
@@ -52,7 +53,10 @@ def _stdout(outputs) -> str:
 
 
 def test_the_notebook_runs_and_shows_its_pictures_inline(executed):
-    assert not [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    outputs = [o for c in executed.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert not stderr, f"the notebook printed to stderr (red boxes in Jupyter): {stderr}"
     (graph,) = [o for o in _outputs(executed, "viz.draw(loss)") if o.output_type == "execute_result"]
     svg = graph.data["image/svg+xml"]
     assert "<svg" in svg and all(symbol in svg for symbol in ("i_t", "f_t", "g_t", "o_t", "c_t", "h_t"))
