@@ -60,6 +60,10 @@ def test_the_notebook_runs_and_shows_its_pictures_inline(executed):
     (graph,) = [o for o in _outputs(executed, "viz.draw(loss)") if o.output_type == "execute_result"]
     svg = graph.data["image/svg+xml"]
     assert "<svg" in svg and all(symbol in svg for symbol in ("i_t", "f_t", "g_t", "o_t", "c_t", "h_t"))
+    assert "Transpose" in svg  # the op view: every recorded op
+    (graph,) = [o for o in _outputs(executed, 'view="equations"') if o.output_type == "execute_result"]
+    svg = graph.data["image/svg+xml"]
+    assert "<svg" in svg and "σ" in svg and "tanh" in svg and "Transpose" not in svg  # the equations view
     for marker in ("plot_gradient_flow(norms)", "plot_history(history)"):
         (fig,) = [o for o in _outputs(executed, marker) if o.output_type == "execute_result"]
         assert "image/png" in fig.data, f"{marker} did not display as a picture: {fig.data.get('text/plain')}"
