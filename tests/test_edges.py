@@ -13,7 +13,7 @@ import pytest
 from helpers import check_op
 
 import tinygrad_lstm.nn.functional as F
-from tinygrad_lstm import Tensor, nn, optim
+from tinygrad_lstm import Tensor, maximum, minimum, nn, optim
 from tinygrad_lstm.keras.preprocessing.sequence import pad_sequences
 from tinygrad_lstm.serialization import load, save
 
@@ -143,6 +143,14 @@ def test_axis_minus_one_and_zero_on_a_0d_tensor(op, dim):
     kw = {"correction": 0} if op == "std" else {}
     check_op(lambda t: getattr(t, op)(dim=dim, **kw) * 1.0,
              np.array(1.5))
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_minimum_gradients_with_nan_follow_torch(op):
+    """Found by the property test (7,198th case of 20,000): torch passes the gradient to both inputs at a NaN."""
+    x, y = np.array([np.nan, 1.0, 2.0, 3.0]), np.array([0.5, np.nan, 2.0, 1.0])
+    fn = {"maximum": maximum, "minimum": minimum}[op]
+    check_op(lambda a, b: fn(a, b) if isinstance(a, Tensor) else getattr(torch, op)(a, b), x, y)
 
 
 # ----- dtypes ------------------------------------------------------------------------------------------------------

@@ -264,8 +264,8 @@ class Maximum(Elementwise):
     def f(x, y):
         return maximum(x, y)
 
-    def df(g, z, x, y):
-        return where(x > y, g, where(x.eq(y), g * 0.5, 0)), where(y > x, g, where(x.eq(y), g * 0.5, 0))
+    def df(g, z, x, y):  # zero where the other is larger (so a NaN passes g to both inputs, as torch)
+        return where(x < y, 0, where(x.eq(y), g * 0.5, g)), where(y < x, 0, where(x.eq(y), g * 0.5, g))
 
 
 class Minimum(Elementwise):
@@ -274,8 +274,8 @@ class Minimum(Elementwise):
     def f(x, y):
         return minimum(x, y)
 
-    def df(g, z, x, y):
-        return where(x < y, g, where(x.eq(y), g * 0.5, 0)), where(y < x, g, where(x.eq(y), g * 0.5, 0))
+    def df(g, z, x, y):  # zero where the other is smaller (so a NaN passes g to both inputs, as torch)
+        return where(x > y, 0, where(x.eq(y), g * 0.5, g)), where(y > x, 0, where(x.eq(y), g * 0.5, g))
 
 
 class Where(Elementwise):
