@@ -154,3 +154,38 @@ def test_op_level_gates_in_equation_order(cell, steps):
     assert per_step == len(gates) * (2 if cell == "gru" else 1)
     for t in range(steps):  # a GRU's two products are sliced side by side: r r z z n n
         assert starts[t * per_step:(t + 1) * per_step] == sorted(starts[t * per_step:(t + 1) * per_step])
+
+
+def cell_boxes(svg: str) -> dict[tuple[str, int], tuple[float, float, float, float]]:
+    """(cell call name, t) -> box of the cluster labelled with that name inside the step box of t."""
+    root, steps, out = ET.fromstring(svg), step_boxes(svg), {}
+    for g in root.iter(SVG + "g"):
+        label = " ".join((t.text or "").strip(" \xa0") for t in g.iter(SVG + "text")).split()
+        if g.get("class") != "cluster" or not label or not label[-1].startswith("cell_"):
+            continue
+        shape = g.find(SVG + "path")
+        shape = shape if shape is not None else g.find(SVG + "polygon")
+        nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", shape.get("d") or shape.get("points"))]
+        box = (min(nums[0::2]), min(nums[1::2]), max(nums[0::2]), max(nums[1::2]))
+        t = next(t for t, s in steps.items() if s[0] <= box[0] and box[2] <= s[2])
+        out[(label[-1], t)] = box
+    return out
+
+
+@pytest.mark.parametrize("layers,bidirectional", [(2, False), (1, True), (2, True)])
+def test_nn_lstm_one_row_per_layer_and_direction(layers, bidirectional):
+    """Each layer and direction its own row (the steps of cell_l1 below those of cell_l0, the reverse direction
+    below the forward one), steps left to right in every row; before, each step drew them side by side."""
+    manual_seed(0)
+    lstm = nn.LSTM(3, 4, num_layers=layers, bidirectional=bidirectional)
+    x = Tensor(np.random.default_rng(0).standard_normal((3, 1, 3)).astype(np.float32), requires_grad=True,
+               name="x")
+    boxes = cell_boxes(svg_of(lstm(x)[0].sum().named("loss")))
+    lanes = [f"cell_l{k}{d}" for k in range(layers) for d in ([""] + ["_reverse"] * bidirectional)]
+    assert sorted(boxes) == sorted((lane, t) for lane in lanes for t in range(3))
+    for t in range(3):
+        for upper, lower in zip(lanes, lanes[1:]):
+            assert boxes[(upper, t)][3] <= boxes[(lower, t)][1], (t, upper, lower)  # the next row down
+    for lane in lanes:
+        for t in range(2):
+            assert boxes[(lane, t)][2] < boxes[(lane, t + 1)][0]

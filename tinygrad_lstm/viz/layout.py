@@ -93,6 +93,7 @@ def plan(g: Graph, node_path: dict[str, Scope], rankdir: str) -> TimeLayout:
         tails = _heads(g, node_path, set(steps), reverse=True)
         if vertical:
             _columns(out, steps, row_of, heads, tails)
+            out.lines.extend(_stacked_lanes(g, node_path, steps))
             continue
         for j, (a, b) in enumerate(zip(steps, steps[1:])):  # along a row each step starts right of where the
             if row_of[a] == row_of[b] and heads.get(b) and tails.get(a):  # one before ends: no staircase
@@ -126,6 +127,29 @@ def _columns(out: TimeLayout, steps: list[Scope], row_of: dict[Scope, int], head
         if last_foot is not None:
             out.lines.append(f"{last_foot} -> {ends['top'][0]} [style=invis]")
         last_foot = ends["foot"][0]
+
+
+def _stacked_lanes(g: Graph, node_path: dict[str, Scope], steps: list[Scope]) -> list[str]:
+    """Invisible edges that put the cell calls inside one step below each other in call order (nn.LSTM's
+    layers and directions: cell_l0, cell_l0_reverse, cell_l1, ...), so each reads as its own row of steps:
+    from the nodes that end one call to the nodes that start the next."""
+    calls: dict[Scope, dict[Scope, list[str]]] = {}
+    for n in g.nodes:
+        path = node_path[n.id]
+        s = step_prefix(path)
+        if s in steps and len(path) > len(s) and path[len(s)].kind == "module":
+            calls.setdefault(s, {}).setdefault(path[: len(s) + 1], []).append(n.id)
+    lines = []
+    for lanes in calls.values():
+        if len(lanes) < 2:
+            continue
+        order = sorted(lanes, key=lambda p: p[-1].call)
+        for a, b in zip(order, order[1:]):
+            ins, outs = set(lanes[a]), set(lanes[b])
+            ends = [n for n in lanes[a] if not any(e.src == n and e.dst in ins for e in g.edges)]
+            starts = [n for n in lanes[b] if not any(e.dst == n and e.src in outs for e in g.edges)]
+            lines.extend(f"{x} -> {y} [style=invis]" for x in ends[:1] for y in starts)
+    return lines
 
 
 def _heads(g: Graph, node_path: dict[str, Scope], steps: set[Scope], reverse: bool = False
