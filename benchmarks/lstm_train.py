@@ -199,8 +199,9 @@ def run(configs: str = "abcd", rounds: int = 5, warmup: int = 3, steps: int = 30
     print_fn(f"\nOne LSTM training step (forward + backward + Adam, float32), ms/step: per round the median of {steps} "
              f"steps after {warmup} warm-up steps, then the median over {rounds} alternating rounds. numpy's BLAS: "
              f"{first['blas']}" + (f" (ran without {', '.join(removed)})" if removed else "") + ". Load average "
-             f"(1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores: above "
-             f"the core count other processes shared the machine, and the times mean little; the ratios more.\n")
+             f"(1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
+             + (": other processes shared the machine, so read the ratios more than the times.\n"
+                if max(load_before, os.getloadavg()[0]) > (os.cpu_count() or 1) else ".\n"))
     vs_fused = report_times(runs, configs, impls, print_fn)
     for cfg in configs:
         if (OURS, cfg) in runs:
