@@ -28,9 +28,10 @@ DEFAULT_IMPLS = ["ours", "torch.nn.LSTM"]
 def subnormal_profile(cfg: str = CONFIG, targets: str = "zero") -> list[tuple[int, float]]:
     """(t, fraction of the input gradient's entries at time step t that are subnormal), for every t where some
     are: computed with ours, float32, on the benchmark's first step."""
-    from tinygrad_lstm import Tensor, nn
+    from tinygrad_lstm import Tensor, nn, set_flush_denormal
     from tinygrad_lstm.nn import functional as F
 
+    set_flush_denormal(False)  # IEEE on every thread, the library's workers included: see them all
     p = problem(cfg, targets)
     T, B, I = p["x"].shape
     lstm, head = nn.LSTM(I, p["weight_hh_l0"].shape[1]), nn.Linear(p["weight_hh_l0"].shape[1], 1)

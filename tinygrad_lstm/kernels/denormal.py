@@ -22,7 +22,7 @@ import platform
 SUPPORTED = platform.machine().lower() in ("x86_64", "amd64")
 _requested: list[bool] = []  # the mode of the last successful set_flush_denormal, if any
 # Until set_flush_denormal is called, the threads the library starts for itself flush; yours keep subnormals.
-# Why (measured, docs/subnormals.md): they made a compiled T=200 recurrence ~3.5x slower, and flushing them
+# Why (measured, docs/subnormals.md): they made a compiled T=200 recurrence ~12x slower, and flushing them
 # left the weights' gradients bit for bit the same; those threads run only our kernels.
 WORKERS_FLUSH = True
 
