@@ -95,9 +95,8 @@ CONFIGS = {
 }
 
 
-def run_layer(layer: nn.RNNBase, cfg: dict, dtype: Any, fused: bool, seed: int = 0) -> dict[str, Any]:
-    """One forward and backward of `layer` on a fixed input; its outputs, every gradient and the Fused count."""
-    layer.zero_grad()
+def layer_inputs(layer: nn.RNNBase, cfg: dict, dtype: Any, seed: int) -> tuple[Tensor, Any, np.ndarray | None]:
+    """A config's input x, initial state (or None) and lengths (or None) for `layer`, drawn from `seed`."""
     r = np.random.default_rng(seed)
     unbatched = cfg.get("unbatched", False)
     batch = 1 if unbatched else (len(cfg["lengths"]) if "lengths" in cfg else B)
@@ -109,7 +108,13 @@ def run_layer(layer: nn.RNNBase, cfg: dict, dtype: Any, fused: bool, seed: int =
         hs = [Tensor(r.standard_normal((n, batch, H)).astype(dtype), requires_grad=True)
               for _ in range(2 if layer.state_is_tuple else 1)]
         hx = tuple(hs) if layer.state_is_tuple else hs[0]
-    lengths = np.asarray(cfg["lengths"]) if "lengths" in cfg else None
+    return x, hx, (np.asarray(cfg["lengths"]) if "lengths" in cfg else None)
+
+
+def run_layer(layer: nn.RNNBase, cfg: dict, dtype: Any, fused: bool, seed: int = 0) -> dict[str, Any]:
+    """One forward and backward of `layer` on a fixed input; its outputs, every gradient and the Fused count."""
+    layer.zero_grad()
+    x, hx, lengths = layer_inputs(layer, cfg, dtype, seed)
     with fusion(fused):
         out, state = layer(x, hx, lengths=lengths)
     outs = [out, *flat(state)]

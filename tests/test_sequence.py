@@ -14,7 +14,7 @@ import threading
 import numpy as np
 import pytest
 from graph_support import graph_nodes
-from test_jit import CONFIGS, IN, LAYERS, B, H, T, flat, weighted_loss
+from test_jit import CONFIGS, IN, LAYERS, B, H, T, flat, layer_inputs, weighted_loss
 
 from tinygrad_lstm import Tensor, gradcheck, manual_seed, nn
 from tinygrad_lstm.jit import Fused, Recurrence, fusion, fusion_enabled
@@ -57,20 +57,10 @@ KINDS = {**LAYERS, "CIFG": lambda **kw: nn.LSTM(IN, H, cell=CIFGCell, **kw)}
 def run(layer, cfg: dict, dtype, fused: bool, seed: int = 0) -> dict:
     """Forward and backward of `layer` (dropout drawn from the same seed either way): outputs, grads, op counts."""
     layer.zero_grad()
-    r = np.random.default_rng(seed)
-    unbatched = cfg.get("unbatched", False)
-    batch = 1 if unbatched else (len(cfg["lengths"]) if "lengths" in cfg else B)
-    shape = (T, IN) if unbatched else ((batch, T, IN) if cfg.get("batch_first") else (T, batch, IN))
-    x = Tensor(r.standard_normal(shape).astype(dtype), requires_grad=True)
-    hx = None
-    if cfg.get("hx"):
-        n = layer.num_layers * layer.num_directions
-        hs = [Tensor(r.standard_normal((n, batch, H)).astype(dtype), requires_grad=True)
-              for _ in range(2 if layer.state_is_tuple else 1)]
-        hx = tuple(hs) if layer.state_is_tuple else hs[0]
+    x, hx, lengths = layer_inputs(layer, cfg, dtype, seed)
     manual_seed(seed)
     with fusion(fused):
-        out, state = layer(x, hx, lengths=np.asarray(cfg["lengths"]) if "lengths" in cfg else None)
+        out, state = layer(x, hx, lengths=lengths)
     loss = weighted_loss([out, *flat(state)])
     n = counts(loss)
     loss.backward()

@@ -37,6 +37,14 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad.reshape(shape)
 
 
+def broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of `shape` broadcasts to exactly `target` (a mask or weight applied to an input)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 class SliceGrad:
     """A gradient that is zero except on `parent[index]`: returned by indexing ops so that the chunks of a split
     accumulate into one buffer in place instead of each allocating a full-size zero array."""

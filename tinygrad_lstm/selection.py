@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .grad_buffer import broadcasts_to
 from .ops.indexing import index_grids
 from .tensor import Tensor, _as_tensor, _one_axis, where
 
@@ -146,11 +147,7 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
     m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
-    try:
-        ok = np.broadcast_shapes(m.shape, x.shape) == x.shape
-    except ValueError:
-        ok = False
-    if not ok:
+    if not broadcasts_to(m.shape, x.shape):
         raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input's shape {x.shape}")
     if isinstance(value, Tensor) and value.data.size != 1:
         raise ValueError(f"masked_fill: value must be a number or a one-element tensor, got shape {value.shape}")

@@ -222,8 +222,10 @@ def _run(spec: Spec, arrays: list[np.ndarray]) -> np.ndarray:
 def elementwise(low: Any, xs: tuple[np.ndarray, ...]) -> np.ndarray:
     """z = op(*xs) for a lowered elementwise op: a generated loop when it pays, else numpy (see ACCELERATED)."""
     spec = (low.impl.get(NAME) or _specs(low))[0]
-    if spec is not None and xs[0].size >= spec.least and _fits(spec, list(xs)):
-        return _run(spec, list(xs))
+    if spec is not None and xs[0].size >= spec.least:
+        arrays = list(xs)
+        if _fits(spec, arrays):
+            return _run(spec, arrays)
     return _ref.elementwise(low, xs)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes, ops
+from ..grad_buffer import broadcasts_to
 from ..random import rng
 from ..tensor import Tensor, where
 from .conv import conv1d
@@ -445,11 +446,7 @@ def _broadcastable(w: Any, x: Tensor, name: str, what: str) -> np.ndarray:
     arr = np.asarray(w.data if isinstance(w, Tensor) else w)
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"{name}: {what} must be numeric, got {arr.dtype}")
-    try:
-        ok = np.broadcast_shapes(arr.shape, x.shape) == x.shape
-    except ValueError:
-        ok = False
-    if not ok:
+    if not broadcasts_to(arr.shape, x.shape):
         raise ValueError(f"{name}: {what} of shape {arr.shape} does not broadcast to input of shape "
                          f"{x.shape}")
     return arr.astype(x.dtype, copy=False)

@@ -37,12 +37,14 @@ class Lowered:
         self.name = op.__name__
         self.inputs = op.input_names
         xs = [Var(n) for n in self.inputs]
-        self.forward: Expr = _expr(op.f(*xs, **attrs), xs)
+        self.forward: Expr = _expr(op.f(*xs, **attrs))
         grads = op.df(Var("g"), Var("z"), *xs, **attrs)
-        self.grads: tuple[Expr | None, ...] = tuple(None if d is None else _expr(d, xs) for d in
+        self.grads: tuple[Expr | None, ...] = tuple(None if d is None else _expr(d) for d in
                                                     (grads if isinstance(grads, tuple) else (grads,)))
         used = set().union(*(free_vars(d) for d in self.grads if d is not None))
         self.saves = tuple(n for n in ("z", *self.inputs) if n in used)
+        # where each saved value is in (z, *inputs): forward picks them by position, once per call
+        self.save_slots = tuple(("z", *self.inputs).index(n) for n in self.saves)
         self.key = (self.name, tuple(sorted(attrs.items())))
         self.impl: dict[str, Any] = {}  # what each backend compiled from the trees, by backend name
 
@@ -51,7 +53,7 @@ class Lowered:
         return f"<{self.name}: z = {self.forward!r}; {grads}>"
 
 
-def _expr(e: Any, xs: list[Expr]) -> Expr:
+def _expr(e: Any) -> Expr:
     """A definition may return a plain number (a constant) or one of its inputs: make it a tree either way."""
     return e if isinstance(e, Expr) else Expr("const", float(e))
 
@@ -87,8 +89,8 @@ class Elementwise(Function):
         low = self.lower(**attrs) if attrs else self._plain
         z = K().elementwise(low, xs)
         if low.saves:
-            vals = dict(zip(low.inputs, xs), z=z)
-            self.saved_tensors = tuple([vals[n] for n in low.saves])
+            values = (z, *xs)
+            self.saved_tensors = tuple([values[i] for i in low.save_slots])
         return z
 
     def backward(self, g: np.ndarray) -> tuple:

@@ -16,13 +16,10 @@ derivative: derivatives are written in terms of primitives, never of their imple
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-Number = int | float
 
 
 class Expr:
@@ -179,7 +176,6 @@ sin, cos, tan, asin, acos, atan = (_primitive(n) for n in ("sin", "cos", "tan", 
 sinh, cosh, asinh, acosh, atanh = (_primitive(n) for n in ("sinh", "cosh", "asinh", "acosh", "atanh"))
 log1p, expm1, erf = (_primitive(n) for n in ("log1p", "expm1", "erf"))
 floor, ceil, round_, trunc = (_primitive(n) for n in ("floor", "ceil", "round", "trunc"))
-PI = math.pi
 
 
 # ---------------------------------------------------------------------------------------------------------------
