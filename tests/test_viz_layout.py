@@ -167,9 +167,33 @@ def cell_boxes(svg: str) -> dict[tuple[str, int], tuple[float, float, float, flo
         shape = shape if shape is not None else g.find(SVG + "polygon")
         nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", shape.get("d") or shape.get("points"))]
         box = (min(nums[0::2]), min(nums[1::2]), max(nums[0::2]), max(nums[1::2]))
-        t = next(t for t, s in steps.items() if s[0] <= box[0] and box[2] <= s[2])
+        t = next(t for t, s in steps.items() if s[0] <= box[0] and box[2] <= s[2] and s[1] <= box[1] <= s[3])
         out[(label[-1], t)] = box
     return out
+
+
+def gates_in_cells(svg: str, gates: list[str]) -> dict[tuple[str, int], list[str]]:
+    """(cell call name, t) -> the gate nodes drawn inside that cell's box, left to right."""
+    centres = sorted((x, y, texts[0]) for texts, x, y in node_centres(svg) if texts[0] in gates)
+    return {key: [name for x, y, name in centres if b[0] <= x <= b[2] and b[1] <= y <= b[3]]
+            for key, b in cell_boxes(svg).items()}
+
+
+@pytest.mark.parametrize("kind,layers,bidirectional", [("LSTM", 1, False), ("LSTM", 1, True), ("LSTM", 2, True),
+                                                       ("GRU", 1, True), ("GRU", 2, True)])
+def test_nn_layer_gates_in_equation_order_in_every_step_of_every_row(kind, layers, bidirectional):
+    """In every step of every layer and direction the gates read i, f, g, o left to right (GRU: r, z, n). The
+    reverse rows of a bidirectional LSTM drew f, i, g, o (and the GRU's rows z, n, r or r, n, z) while the
+    ordering chains ran outside the clusters: dot's second crossing minimisation swapped them."""
+    manual_seed(0)
+    layer = getattr(nn, kind)(3, 4, num_layers=layers, bidirectional=bidirectional)
+    x = Tensor(np.random.default_rng(0).standard_normal((3, 1, 3)).astype(np.float32), requires_grad=True,
+               name="x")
+    gates = GATES[kind.lower()]
+    found = gates_in_cells(svg_of(layer(x)[0].sum().named("loss")), gates)
+    lanes = [f"cell_l{k}{d}" for k in range(layers) for d in ([""] + ["_reverse"] * bidirectional)]
+    assert sorted(found) == sorted((lane, t) for lane in lanes for t in range(3))
+    assert {key: order for key, order in found.items() if order != gates} == {}
 
 
 @pytest.mark.parametrize("layers,bidirectional", [(2, False), (1, True), (2, True)])

@@ -217,7 +217,9 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
         more = [None] * len(g.edges)
     paths = node_paths(g)
     layout = plan(g, paths, rankdir) if group == "module" else TimeLayout()
-    edges, extra = list(g.edges), {}
+    edges = list(g.edges)
+    gates = gate_lines(g) if view == "ops" else {}  # cluster -> lines that order a cell's gates
+    extra = {path: list(lines) for path, lines in gates.items()}
     for i in sorted(layout.wrapped):  # an edge into the next row starts from a copy of its tail, at the row start
         e = edges[i]
         copy = f"{e.src}_{e.dst}"
@@ -238,8 +240,6 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
     body.extend("\t" + line for line in layout.lines)
     if view == "equations":
         body.extend("\t" + line for line in equations.order_lines(g))
-    else:
-        body.extend("\t" + line for line in gate_lines(g, layout.row_of))
     present = {n.kind for n in g.nodes}
     kinds = [k for k in style.KINDS if k in present]
     # the legend is the graph's own label, outside the layout: as a node it would widen a whole rank
@@ -248,7 +248,10 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
     return Picture(
         "tinygrad_lstm",
         graph_attr={"rankdir": rankdir, "fontname": style.FONT, "bgcolor": "white", "nodesep": "0.25",
-                    "ranksep": "0.35", "newrank": "true"},
+                    "ranksep": "0.35", "newrank": "true",
+                    # the flat edges that order a cell's gates hold inside clusters; dot's second crossing
+                    # minimisation over the whole graph does not see them (layout.gate_lines)
+                    **({"remincross": "false"} if gates else {})},
         node_attr={"fontname": style.FONT, "fontsize": "11", "penwidth": "1.2", "margin": "0.08,0.04"},
         edge_attr={"color": style.EDGE_COLOUR, "arrowsize": "0.6", "fontname": style.FONT, "fontsize": "9"},
         body=[line + "\n" for line in body],

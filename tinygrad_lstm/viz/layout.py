@@ -41,7 +41,6 @@ class TimeLayout:
     loose: set[int] = field(default_factory=set)  # indices of edges drawn with constraint=false
     wrapped: set[int] = field(default_factory=set)  # edges into the next row: drawn from a copy of their tail
     chained: set[int] = field(default_factory=set)  # edges from a step to the next along a row
-    row_of: dict[Scope, int] = field(default_factory=dict)  # step prefix -> its row
     lines: list[str] = field(default_factory=list)
 
 
@@ -78,7 +77,6 @@ def plan(g: Graph, node_path: dict[str, Scope], rankdir: str) -> TimeLayout:
     for steps in _steps(g).values():
         k = per_row(len(steps), COLUMN_SHAPE if vertical else STEP_SHAPE)
         row_of = {s: i // k for i, s in enumerate(steps)}
-        out.row_of.update(row_of)
         for i, e in enumerate(g.edges):
             a, b = step_prefix(node_path[e.src]), step_prefix(node_path[e.dst])
             if a is None or b is None or a == b or a not in row_of or b not in row_of:
@@ -182,18 +180,19 @@ def slice_start(index: object) -> int | None:
     return None
 
 
-def gate_lines(g: Graph, row_of: dict[Scope, int] | None = None) -> list[str]:
-    """Top-level DOT lines that draw sibling slices of one tensor left to right by where they start, and the
-    gates they feed (the first named tensor below each) in the same order: a cell's gates cut from one stacked
-    product come out in equation order (PyTorch stacks them so: i, f, g, o; r, z, n).
+def gate_lines(g: Graph) -> dict[Scope, list[str]]:
+    """DOT lines, by the cluster they go in, that draw sibling slices of one tensor left to right by where they
+    start, and the gates they feed (the first named tensor below each) in the same order: a cell's gates cut from
+    one stacked product come out in equation order (PyTorch stacks them so: i, f, g, o; r, z, n).
 
     Left alone, mincross puts them where the edges below cross least (o, i, g, f for the LSTM: i and g feed one
-    product). In the bundled renderer (graphviz-pure) neither the order nodes and edges are written in,
-    `ordering=out`, nor `rank=same` with chained flat edges inside a cluster holds against that (measured:
-    o,i,g,f / g,i,f,o). What holds is the device of `plan`'s time-step anchors: invisible points outside every
-    cluster, on one rank, chained in order, each pointing at one slice; and two more such chains for the gates,
-    one above and one below them (with either alone the GRU's n_t or the peephole's f_t slips). The points cost
-    width beside each cluster (a 3-step unrolled LSTM: 1235 -> 1575 pt)."""
+    product). Each chain is a `rank=same` subgraph of invisible flat edges inside the cell's own cluster: while
+    dot orders a cluster's nodes, a flat edge's tail stays left of its head (mincross.c, `left2right`). Only the
+    second crossing minimisation over the whole graph that dot runs when there are clusters ignores them (it
+    swapped i and f in the reverse rows of a bidirectional nn.LSTM), so the picture turns it off (`remincross=false`,
+    dot.py). Gates that depend on another gate of the cell (the GRU's n_t on r_t, the peephole's o_t on c_t) sit
+    on a lower rank and stay out of the flat chain (a same-rank constraint would draw their inputs' edges
+    upwards); an invisible point at the chain's right end, pointing at them, draws them on the right."""
     parent = {e.dst: e.src for e in g.edges}
     groups: dict[str, list[tuple[int, str]]] = {}
     for n in g.nodes:
@@ -209,33 +208,48 @@ def gate_lines(g: Graph, row_of: dict[Scope, int] | None = None) -> list[str]:
     for k, chain in enumerate(chains):
         key = tuple(below.get(s) for s in chain)
         by_gates.setdefault(key if None not in key else (k,), []).append(chain)
-    merged = [[s for col in zip(*cs) for s in col] for cs in by_gates.values()]
-    gates = {k: None for k in by_gates if len(k) > 1 and None not in k and len(set(k)) == len(k)}
-    # the gates are held from above and from below: either alone lets one slip (GRU's n_t, peephole's f_t)
-    todo = [(c, True) for c in merged] + [(list(c), up) for up in (True, False) for c in gates]
-    # one chain per role through all the steps of a sequence's row, in time order: separate chains let mincross
-    # turn the step columns round (5 GRU steps came out t=4 ... t=0)
-    paths = node_paths(g)
-    rows: dict[tuple, list[tuple[int, list[str]]]] = {}
-    count: dict[tuple, int] = {}
-    for i, (chain, up) in enumerate(todo):
-        kind, step = (up, i < len(merged)), step_prefix(paths[chain[0]])
-        k = count[(kind, step)] = count.get((kind, step), -1) + 1  # the k-th chain of its kind in its step
-        key = (kind, step[:-1], (row_of or {}).get(step, 0), k) if step else (kind, i)
-        rows.setdefault(key, []).append((step[-1].call if step else 0, chain))
-    lines: list[str] = []
-    for r, (key, members) in enumerate(rows.items()):
-        up = key[0][0]
-        names = []
-        for _, chain in sorted(members, key=lambda m: m[0]):
-            for nid in chain:
-                name = f"gate{r}_{len(names)}"
-                names.append(name)
-                lines.append(f'{name} [shape=point style=invis width=0 height=0 label=""]')
-                lines.append((f"{name} -> {nid}" if up else f"{nid} -> {name}") + " [style=invis]")
-        lines.append("{rank=same; " + " ".join(names) + "}")
-        lines.append(" -> ".join(names) + " [style=invis]")
+    paths, lines, parents = node_paths(g), {}, {}
+    for e in g.edges:
+        parents.setdefault(e.dst, []).append(e.src)
+    for key, cs in by_gates.items():
+        chain = [s for col in zip(*cs) for s in col]
+        if len({paths[s] for s in chain}) == 1:  # a rank=same subgraph holds nodes of one cluster only
+            lines.setdefault(paths[chain[0]], []).extend(_flat_chain(chain))
+        gates = list(key)
+        if len(gates) < 2 or None in gates or len(set(gates)) < len(gates) or len({paths[n] for n in gates}) > 1:
+            continue
+        later = _depends_on_another(parents, paths, gates)
+        out = lines.setdefault(paths[gates[0]], [])
+        first = [n for n in gates if n not in later]
+        if later:  # pulled hard: at weight 1 n_t or o_t came out left of a gate in 21 of 160 layouts tried
+            end = f"{first[-1]}_later"
+            out.append(f'{end} [shape=point style=invis width=0 height=0 label=""]')
+            out.extend(f"{end} -> {n} [style=invis weight=10]" for n in gates if n in later)
+            first.append(end)
+        out.extend(_flat_chain(first))
     return lines
+
+
+def _flat_chain(names: list[str]) -> list[str]:
+    """One rank, left to right in the order given: invisible flat edges in a rank=same subgraph."""
+    return ["{rank=same; " + " -> ".join(names) + " [style=invis]}"] if len(names) > 1 else []
+
+
+def _depends_on_another(parents: dict[str, list[str]], paths: dict[str, Scope], gates: list[str]) -> set[str]:
+    """The gates computed from another of `gates`: walked back along the edges (no recursion), within their
+    cluster (one cell call: earlier steps' gates do not count)."""
+    others, out, home = set(gates), set(), paths[gates[0]]
+    for gate in gates:
+        todo, seen = list(parents.get(gate, ())), set()
+        while todo:
+            u = todo.pop()
+            if u in others:
+                out.add(gate)
+                break
+            if u not in seen and paths.get(u) == home:
+                seen.add(u)
+                todo.extend(parents.get(u, ()))
+    return out
 
 
 def _named_below(g: Graph) -> dict[str, str]:
