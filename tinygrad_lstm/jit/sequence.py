@@ -2,7 +2,7 @@
 
 A layer direction computes, for t = 0 … T-1 (T-1 … 0 in reverse),
 
-    hw_t = h_{t-1} @ W                        through BLAS, called from compiled code (`np.dot`; numba needs scipy)
+    hw_t = h_{t-1} @ W                        through numpy's BLAS, called from compiled code (kernels/gemm.py)
     (h_t, c_t) = fused elementwise body(x_t, hw_t, h_{t-1}, c_{t-1}, biases, …)    jit.fuse's generated kernel
     past a sequence's length (a mask): the state is carried, the output is zero (or the carried h)
 
@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd import Function
-from ..kernels import jitcache
+from ..kernels import gemm, jitcache
 from ..kernels.denormal import sync_thread
 from ..ops.matmul import MatMul
 from .fuse import Group, plan
@@ -189,7 +189,8 @@ class _Codegen:
     product of the input at the current step (B, N), W{p} their weights, E{e} the outside tensors as the group
     reads them (2-D), S{k} (T+1, B, H) the states (step t reads S[t + rev], writes S[t + 1 - rev]), Y (T, B, H)
     the outputs, M (T, B) the mask; in backward D{b} (T, B, n·C) the fused backward's gradient blocks, dC{k} the
-    gradient carried to the state, dE{e} the outside tensors' gradients. Rows r0:r1 are this call's chunk."""
+    gradient carried to the state, dE{e} the outside tensors' gradients, WT{p} the weights transposed (contiguous).
+    Rows r0:r1 are this call's chunk."""
 
     def __init__(self, sp: SequencePlan) -> None:
         self.sp, self.g, self.C = sp, sp.group, sp.H
@@ -230,7 +231,7 @@ class _Codegen:
         args = self.common + ["Y"] + [f"O{k}" for k in S]
         lines = ["@jit(nogil=True)", f"def seq_fwd({', '.join(args)}):", "    T = Y.shape[0]", "    R = r1 - r0",
                  "    for s in range(T):", "        t = T - 1 - s if rev else s"]
-        lines += [f"        np.dot(S{sp.products[p].source - 1}[t + rev, r0:r1], W{p}, HW{p}[t, r0:r1])"
+        lines += [f"        gemm(S{sp.products[p].source - 1}[t + rev, r0:r1], W{p}, HW{p}[t, r0:r1], 0.0)"
                   for p in self.rec]
         lines += self.xw + ["        if use_mask:", f"            fwd(R, {', '.join(self.params + scratch)})",
                             "            for r in range(r0, r1):", "                live = M[t, r]",
@@ -272,7 +273,8 @@ class _Codegen:
         add = self.targets()
         n_out, n_blocks = len(g.outputs), len(g.blocks)
         args = (self.common + ["dZ"] + [f"D{b}" for b in range(n_blocks)] + [f"dP{i}" for i in range(len(self.dests))]
-                + [f"dE{e}" for e in sp.gext] + [f"dC{k}" for k in S] + [f"G{o}" for o in range(n_out)] + ["TMP"])
+                + [f"dE{e}" for e in sp.gext] + [f"dC{k}" for k in S] + [f"G{o}" for o in range(n_out)]
+                + [f"WT{p}" for p in self.rec])
         lines = ["@jit(nogil=True)", f"def seq_bwd({', '.join(args)}):", f"    T = dZ.shape[0] - {sp.n_state}",
                  "    R = r1 - r0", "    for s in range(T - 1, -1, -1):", "        t = T - 1 - s if rev else s",
                  # the gradient of the step's outputs: carried from the next step (and the output y_t) where the
@@ -288,16 +290,15 @@ class _Codegen:
         blocks = [f"D{b}[t, r0:r1]" for b in range(n_blocks)]
         lines += self.xw + [f"        bwd(R, {', '.join(self.params + g_args + blocks)})"] + add
         for p in self.rec:  # dh_{t-1} += dhw_t @ Wᵀ
-            lines += [f"        np.dot({self.prod_grad[p]}[t, r0:r1], W{p}.T, TMP[r0:r1])",
-                      "        for r in range(r0, r1):", f"            for j in range({C}):",
-                      f"                dC{sp.products[p].source - 1}[r, j] += TMP[r, j]"]
+            lines += [f"        gemm({self.prod_grad[p]}[t, r0:r1], WT{p}, dC{sp.products[p].source - 1}[r0:r1], 1.0)"]
         return lines
 
 
 def _compile(sp: SequencePlan) -> tuple[Callable, Callable]:
     """numba functions for the plan's source, in one module with the fused kernels they call, through the
     on-disk kernel cache (kernels/jitcache.py). `nogil`: the chunks of a batch run on threads of their own."""
-    source = ("from tinygrad_lstm.kernels.jitcache import jit\nfrom tinygrad_lstm.kernels.scalar import *\n"
+    source = (f"# gemm: {gemm.NAME}\nfrom tinygrad_lstm.kernels.jitcache import jit\n"
+              "from tinygrad_lstm.kernels.scalar import *\nfrom tinygrad_lstm.kernels.gemm import gemm\n"
               "import numpy as np\n\n\n" + sp.group.source + "\n\n\n" + sp.source)
     mod = jitcache.load(source, "sequence")
     return mod.seq_fwd, mod.seq_bwd
@@ -406,8 +407,9 @@ class Recurrence(Function):
         G = [np.empty((B, H), dt) for _ in sp.group.outputs]
         mask = self.attrs["mask"]
         common = [x, *E, *W, *S, *P, M, mask is not None, self.attrs["zero_out"], bool(rev)]
+        WT = [np.ascontiguousarray(W[p].T) for p in sp.recurrent]  # kernels/gemm.py: faster than BLAS's transpose
         _run(sp.bwd, common, bounds,
-             lambda c: [dZ, *D, *dP, *[d[c] for d in dE], *dC, *G, np.empty((B, H), dt)])
+             lambda c: [dZ, *D, *dP, *[d[c] for d in dE], *dC, *G, *WT])
         return self._grads(x, W, S, D, dP, dE, dC)
 
     def _grads(self, x, W, S, D, dP, dE, dC) -> tuple:

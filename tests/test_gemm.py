@@ -1,0 +1,78 @@
+"""kernels/gemm.py: C = A B + beta C from compiled code, against numpy, for every BLAS it can bind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_lstm.kernels import gemm as gemm_module
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+def check_products(gemm, dtypes=((np.float64, 1e-13), (np.float32, 1e-5))) -> float:  # noqa: ANN001
+    """The worst relative error of gemm(A, B, C, beta) against A @ B + beta C over shapes with 0 and 1 rows."""
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for dt, tol in dtypes:
+        for m, k, n in ((5, 7, 3), (1, 4, 6), (16, 128, 512), (3, 0, 4), (0, 3, 4)):
+            A = rng.standard_normal((m + 2, k)).astype(dt)[1:m + 1]  # a row slice, as the loops pass
+            B = rng.standard_normal((k, n)).astype(dt)
+            for beta in (0.0, 1.0):
+                C = rng.standard_normal((m, n)).astype(dt)
+                want = A.astype(np.float64) @ B + beta * C
+                gemm(A, B, C, beta)
+                err = np.abs(C - want).max(initial=0.0) / max(1.0, np.abs(want).max(initial=0.0))
+                assert err < tol, (dt, m, k, n, beta, err)
+                worst = max(worst, err)
+    return worst
+
+
+def test_gemm_matches_numpy() -> None:
+    """This process's provider (MKL where installed): float32 and float64, beta 0 and 1, 0 and 1 rows, k = 0."""
+    assert check_products(gemm_module.gemm) < 1e-5
+
+
+CHECK = """
+import numpy as np
+from tinygrad_lstm.kernels import gemm as g
+from test_gemm import check_products
+print(g.NAME, check_products(g.gemm, ((np.float32, 1e-5),)))
+"""
+
+
+@pytest.mark.parametrize("provider", ["openblas", "numpy"])
+def test_gemm_matches_numpy_with_the_other_blas(provider: str) -> None:
+    """The fallbacks (numpy's OpenBLAS's cblas, numba's np.dot) give the same products; the process says which it
+    bound."""
+    env = {**os.environ, "TINYGRAD_LSTM_GEMM": provider,
+           "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "tests")])}
+    out = subprocess.run([sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    name = out.stdout.split()[0]
+    assert name == "numpy" if provider == "numpy" else "mkl" not in name and name != "numpy"
+
+
+@pytest.mark.filterwarnings("ignore::numba.NumbaPerformanceWarning")  # the fallback's np.dot on strided rows
+def test_gemm_falls_back_for_strided_rows() -> None:
+    """A column slice (rows not contiguous) cannot go to BLAS as it is: the np.dot path gives the same product."""
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((6, 10))[:, ::2]
+    B = rng.standard_normal((5, 4))
+    C = np.ones((6, 4))
+    gemm_module.gemm(A, B, C, 1.0)
+    np.testing.assert_allclose(C, A @ B + 1.0, rtol=1e-13)
+
+
+def test_gemm_accumulates_in_place_on_a_row_slice() -> None:
+    """beta = 1 adds into the rows given and nothing else (the backward loop's dh += dG Wᵀ on a chunk)."""
+    rng = np.random.default_rng(2)
+    A, B = rng.standard_normal((3, 8)).astype(np.float32), rng.standard_normal((8, 5)).astype(np.float32)
+    C = np.zeros((7, 5), np.float32)
+    gemm_module.gemm(A, B, C[2:5], 1.0)
+    gemm_module.gemm(A, B, C[2:5], 1.0)
+    np.testing.assert_allclose(C[2:5], 2 * (A @ B), rtol=1e-5)
+    assert not C[:2].any() and not C[5:].any()
