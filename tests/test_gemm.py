@@ -21,18 +21,20 @@ def check_products(gemm, dtypes=((np.float64, 1e-13), (np.float32, 1e-5))) -> fl
         for m, k, n in ((5, 7, 3), (1, 4, 6), (16, 128, 512), (3, 0, 4), (0, 3, 4)):
             A = rng.standard_normal((m + 2, k)).astype(dt)[1:m + 1]  # a row slice, as the loops pass
             B = rng.standard_normal((k, n)).astype(dt)
-            for beta in (0.0, 1.0):
+            At = np.ascontiguousarray(A.T)  # the same product asked for as Aᵀ's transpose
+            for beta, trans_a in ((0.0, False), (1.0, False), (0.0, True), (1.0, True)):
                 C = rng.standard_normal((m, n)).astype(dt)
                 want = A.astype(np.float64) @ B + beta * C
-                gemm(A, B, C, beta)
+                gemm(At if trans_a else A, B, C, beta, trans_a)
                 err = np.abs(C - want).max(initial=0.0) / max(1.0, np.abs(want).max(initial=0.0))
-                assert err < tol, (dt, m, k, n, beta, err)
+                assert err < tol, (dt, m, k, n, beta, trans_a, err)
                 worst = max(worst, err)
     return worst
 
 
 def test_gemm_matches_numpy() -> None:
-    """This process's provider (MKL where installed): float32 and float64, beta 0 and 1, 0 and 1 rows, k = 0."""
+    """This process's provider (MKL where installed): float32 and float64, beta 0 and 1, A or Aᵀ, 0 and 1 rows,
+    k = 0."""
     assert check_products(gemm_module.gemm) < 1e-5
 
 
@@ -56,7 +58,7 @@ def test_gemm_matches_numpy_with_the_other_blas(provider: str) -> None:
     assert name == "numpy" if provider == "numpy" else "mkl" not in name and name != "numpy"
 
 
-@pytest.mark.filterwarnings("ignore::numba.NumbaPerformanceWarning")  # the fallback's np.dot on strided rows
+
 def test_gemm_falls_back_for_strided_rows() -> None:
     """A column slice (rows not contiguous) cannot go to BLAS as it is: the np.dot path gives the same product."""
     rng = np.random.default_rng(1)
@@ -76,3 +78,18 @@ def test_gemm_accumulates_in_place_on_a_row_slice() -> None:
     gemm_module.gemm(A, B, C[2:5], 1.0)
     np.testing.assert_allclose(C[2:5], 2 * (A @ B), rtol=1e-5)
     assert not C[:2].any() and not C[5:].any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, m, n", [(300, 40, 200), (7, 3, 5), (50, 6, 0), (0, 4, 130)])
+def test_matmul_on_the_workers_matches_numpy(dtype: type, k: int, m: int, n: int) -> None:
+    """gemm.matmul(A, B, trans_a=True) = Aᵀ B, split by columns over the worker threads (one chunk when B is
+    narrow), from a transposed view too; and A @ B."""
+    rng = np.random.default_rng(3)
+    A, B = rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    want = A.T.astype(np.float64) @ B
+    got = gemm_module.matmul(A, B, trans_a=True)
+    assert got.dtype == dtype and got.shape == (m, n)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1, k))
+    np.testing.assert_allclose(gemm_module.matmul(A.T, B), want, rtol=tol, atol=tol * max(1, k))

@@ -241,7 +241,7 @@ def test_flush_denormal_reaches_the_chunk_threads():
     """set_flush_denormal(True) holds on the threads that run the chunks of a batch (MXCSR is per thread, and
     the pool's threads were started before the request)."""
     import tinygrad_lstm
-    from tinygrad_lstm.jit import sequence
+    from tinygrad_lstm.kernels import pool
     from tinygrad_lstm.kernels.denormal import SUPPORTED, get_flush_denormal
 
     if not SUPPORTED:
@@ -252,12 +252,12 @@ def test_flush_denormal_reaches_the_chunk_threads():
         seen.append((threading.get_ident(), get_flush_denormal()))
 
     bounds = [(0, 4), (4, 8)]
-    sequence._run(probe, [], bounds, lambda c: [])  # starts the pool's threads
+    pool.run(probe, [], bounds)  # starts the pool's threads
     try:
         for mode in (True, False):
             seen.clear()
             assert tinygrad_lstm.set_flush_denormal(mode)
-            sequence._run(probe, [], bounds, lambda c: [])
+            pool.run(probe, [], bounds)
             assert len(seen) == 2 and all(flag == mode for _, flag in seen)
             assert threading.get_ident() not in {tid for tid, _ in seen}  # on the pool, not here
     finally:

@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..autograd import Function
-from ..kernels import gemm, jitcache
-from ..kernels.denormal import sync_thread
+from ..kernels import gemm, jitcache, pool
 from ..ops.matmul import MatMul
 from .fuse import Group, plan
 from .trace import Trace
@@ -304,58 +302,12 @@ def _compile(sp: SequencePlan) -> tuple[Callable, Callable]:
     return mod.seq_fwd, mod.seq_bwd
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# running the loops: chunks of rows on threads, one-thread BLAS inside
-# ---------------------------------------------------------------------------------------------------------------
-
 MIN_CHUNK_ROWS = 4  # fewer rows per chunk than this: the per-step products get too thin to pay for a thread
-_pool: list[ThreadPoolExecutor] = []
-_blas: list[Any] = []
-
-
-def n_workers() -> int:
-    """Threads for the chunks: TINYGRAD_LSTM_THREADS, else the cores this process may use."""
-    env = os.environ.get("TINYGRAD_LSTM_THREADS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def chunks(B: int) -> list[tuple[int, int]]:
-    """Row ranges [r0, r1) splitting a batch of B rows into near-equal chunks, one per worker."""
-    n = max(1, min(n_workers(), B // MIN_CHUNK_ROWS))
-    cuts = [B * i // n for i in range(n + 1)]
-    return [(cuts[i], cuts[i + 1]) for i in range(n)]
-
-
-def _run(fn: Callable, args: list, bounds: list[tuple[int, int]], per_chunk: Callable[[int], list]) -> None:
-    """fn(*args, r0, r1, *per_chunk(c)) for every chunk c, in parallel, BLAS held to one thread meanwhile (its own
-    threads only spin between products this small: 3x slower, measured)."""
-    if len(bounds) == 1:
-        with _one_thread_blas():
-            fn(*args, *bounds[0], *per_chunk(0))
-        return
-    if not _pool or _pool[0]._max_workers < len(bounds):
-        _pool[:] = [ThreadPoolExecutor(max_workers=len(bounds), thread_name_prefix="tinygrad_lstm-seq")]
-    with _one_thread_blas():
-        futures = [_pool[0].submit(_task, fn, *args, r0, r1, *per_chunk(c)) for c, (r0, r1) in enumerate(bounds)]
-        for f in futures:
-            f.result()
-
-
-def _task(fn: Callable, *args: Any) -> None:
-    """One chunk on a pool thread, with the flush-to-zero mode last asked for (`set_flush_denormal`), else
-    flushing (kernels/denormal.py says why): the register is per thread and the pool's threads may predate it."""
-    sync_thread()
-    fn(*args)
-
-
-def _one_thread_blas() -> Any:
-    if not _blas:
-        from threadpoolctl import ThreadpoolController
-
-        _blas.append(ThreadpoolController())
-    return _blas[0].limit(limits=1, user_api="blas")
+    """Row ranges [r0, r1) splitting a batch of B rows into chunks, one per worker thread (kernels/pool.py)."""
+    return pool.split(B, MIN_CHUNK_ROWS)
 
 
 class Recurrence(Function):
@@ -385,7 +337,7 @@ class Recurrence(Function):
         M = np.ascontiguousarray(mask, dtype=np.bool_) if mask is not None else np.ones((1, 1), np.bool_)
         O = [np.empty((B, H), sp.dtype) for _ in range(n)] if mask is not None else [S[k][0] for k in range(n)]
         common = [x, *E, *W, *S, *P, M, mask is not None, zero_out, reverse]
-        _run(sp.fwd, common, chunks(B), lambda c: [z[:T], *O])
+        pool.run(sp.fwd, common, chunks(B), lambda c: [z[:T], *O])
         for k in range(n):
             z[T + k] = S[k][0 if reverse else T]
         self.save_for_backward(x, E, W, S, P, M)
@@ -408,7 +360,7 @@ class Recurrence(Function):
         mask = self.attrs["mask"]
         common = [x, *E, *W, *S, *P, M, mask is not None, self.attrs["zero_out"], bool(rev)]
         WT = [np.ascontiguousarray(W[p].T) for p in sp.recurrent]  # kernels/gemm.py: faster than BLAS's transpose
-        _run(sp.bwd, common, bounds,
+        pool.run(sp.bwd, common, bounds,
              lambda c: [dZ, *D, *dP, *[d[c] for d in dE], *dC, *G, *WT])
         return self._grads(x, W, S, D, dP, dE, dC)
 
@@ -437,10 +389,10 @@ class Recurrence(Function):
                 if need[0]:
                     dxp = (g2 @ W[p].T).reshape(T, B, n_in)
                     dx = dxp if dx is None else dx + dxp
-                add(prod.weight, x.reshape(T * B, n_in).T @ g2)
+                add(prod.weight, gemm.matmul(x.reshape(T * B, n_in), g2, trans_a=True))
             else:
                 h = S[prod.source - 1][rev:T + rev].reshape(T * B, -1)
-                add(prod.weight, h.T @ g2)
+                add(prod.weight, gemm.matmul(h, g2, trans_a=True))  # [h_0; …; h_{T-1}]ᵀ [dhw_1; …; dhw_T]
         for e, d in zip(sp.gext, dE):
             add(e, d.sum(axis=0))
         grads: list[np.ndarray | None] = [dx if need[0] else None]

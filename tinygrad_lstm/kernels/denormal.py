@@ -9,10 +9,10 @@ becomes 0) and DAZ (a subnormal input reads as 0). docs/subnormals.md has the me
 MXCSR belongs to a thread. `set_flush_denormal` sets it on the calling thread and on every thread of numba's
 pool (a parallel kernel sets it in each chunk and reads it back: `mxcsr.py`); threads the calling thread starts
 later inherit it. A thread that already exists (a `ThreadPoolExecutor`'s worker, say) takes the last requested
-mode when it calls `sync_thread()`, which costs ~0.3 µs: jit/sequence.py's chunk threads do, before each chunk,
-and until a mode is requested they flush (`WORKERS_FLUSH`), while the threads of the program keep subnormals.
-OpenBLAS's own worker threads, started when numpy loaded, are not reached: the products inside a recurrence run
-on one BLAS thread, the calling one; only large products after the loop use that pool.
+mode when it calls `sync_thread()`, which costs ~0.3 µs: the library's workers (kernels/pool.py) do, before each
+chunk, and until a mode is requested they flush (`WORKERS_FLUSH`), while the threads of the program keep
+subnormals. OpenBLAS's own worker threads, started when numpy loaded, are not reached: the workers call BLAS on
+one thread, their own.
 """
 
 from __future__ import annotations

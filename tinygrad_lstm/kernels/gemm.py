@@ -1,4 +1,4 @@
-"""Matrix products inside compiled loops (jit/sequence.py): `gemm(A, B, C, beta)`: C = A B + beta C.
+"""Matrix products from compiled loops, `gemm(A, B, C, beta)`: C = A B + beta C; and `matmul` on the workers.
 
 The recurrent product of an LSTM step is small: (B, H) @ (H, 4H) with B a chunk of 8-64 rows. How fast it runs
 decides the speed of a whole-sequence loop, and libraries differ a lot there. Config (c) of
@@ -17,8 +17,13 @@ again in each process. An accumulating beta costs nothing, where `np.dot` needs 
 contiguous rows: OpenBLAS's own transposed B ran the backward's product at 69 GFLOP/s against 104 for a
 contiguous copy of Wᵀ.
 
+`matmul(A, B)` splits a large product (the weight gradients after a recurrence) by columns over the library's
+worker threads (kernels/pool.py), with the same BLAS, and with the workers' handling of subnormal numbers: config
+(d)'s weight gradients, whose early steps are subnormal, took 19 ms through numpy on the caller's thread.
+
 ``TINYGRAD_LSTM_GEMM=mkl|openblas|numpy`` picks one (default: the first found). `NAME` says which this process
-uses; jit/sequence.py puts it in the source of the loops it caches, and `gemm` itself is not cached on disk.
+uses. The numba code is kernels/gemm_code.py, loaded through the kernel cache with that choice written into its
+text, as jit/sequence.py does with the loops that call it: code compiled for one BLAS never runs with another.
 """
 
 from __future__ import annotations
@@ -27,13 +32,17 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from pathlib import Path
+from types import ModuleType
 
 import llvmlite.binding as llvm
 import numpy as np
-from numba import njit, types
+
+from . import jitcache, pool
 
 _SYMBOL = "tinygrad_lstm_{}gemm"
 _MKL_SEQUENTIAL, _MKL_LP64 = 1, 0  # MKL_Set_Threading_Layer / MKL_Set_Interface_Layer values (mkl_service.h)
+MIN_COLUMNS = 64  # a worker's least share of a `matmul`
 
 
 def _mkl() -> tuple[ctypes.CDLL, str, bool] | None:
@@ -89,42 +98,27 @@ def _bind() -> str:
 
 
 NAME = _bind()
-_INT = types.int64 if NAME.endswith("ilp64") else types.int32
-_U64, _I32 = types.uint64, types.int32
-# cblas_?gemm(order, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); pointers passed as integers
-_sgemm = types.ExternalFunction(_SYMBOL.format("s"), types.void(
-    _I32, _I32, _I32, _INT, _INT, _INT, types.float32, _U64, _INT, _U64, _INT, types.float32, _U64, _INT))
-_dgemm = types.ExternalFunction(_SYMBOL.format("d"), types.void(
-    _I32, _I32, _I32, _INT, _INT, _INT, types.float64, _U64, _INT, _U64, _INT, types.float64, _U64, _INT))
-_ROW_MAJOR, _NO_TRANS = 101, 111
-_CBLAS = NAME != "numpy"
 
 
-@njit(nogil=True, error_model="numpy")
-def gemm(A, B, C, beta):  # noqa: ANN001, ANN201 - a numba function: types come from the call
-    """C = A @ B + beta · C, for 2-D arrays whose rows are contiguous (row slices of C arrays); A, B, C of one
-    dtype, float32 or float64."""
-    item = A.itemsize
-    if not _CBLAS or A.strides[1] != item or B.strides[1] != item or C.strides[1] != item:
-        P = np.dot(A, B)
-        if beta == 0.0:
-            C[:, :] = P
-        else:
-            C[:, :] = beta * C + P
-        return
-    m, n, k = C.shape[0], C.shape[1], A.shape[1]
-    if m == 0 or n == 0:
-        return
-    lda, ldb, ldc = _ld(A), _ld(B), _ld(C)
-    if item == 4:  # float32
-        _sgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, np.float32(1.0), A.ctypes.data, lda, B.ctypes.data, ldb,
-               np.float32(beta), C.ctypes.data, ldc)
-    else:
-        _dgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, 1.0, A.ctypes.data, lda, B.ctypes.data, ldb, np.float64(beta),
-               C.ctypes.data, ldc)
+def _load() -> ModuleType:
+    """kernels/gemm_code.py with this process's BLAS settings, through the kernel cache."""
+    text = Path(__file__).with_name("gemm_code.py").read_text()
+    settings = "CBLAS = False  # replaced", "ILP64 = False  # replaced"
+    assert all(s in text for s in settings), "kernels/gemm_code.py: the settings' lines changed"
+    text = text.replace(settings[0], f"CBLAS = {NAME != 'numpy'}  # set").replace(
+        settings[1], f"ILP64 = {NAME.endswith(':ilp64')}  # set")
+    return jitcache.load(f"# BLAS: {NAME}\n{text}", "gemm")
 
 
-@njit(nogil=True)
-def _ld(X):  # noqa: ANN001, ANN202
-    """The leading dimension BLAS wants for a 2-D array with contiguous rows (any stride will do for one row)."""
-    return X.strides[0] // X.itemsize if X.shape[0] > 1 else max(X.shape[1], 1)
+_code = _load()
+gemm = _code.gemm  # gemm(A, B, C, beta, trans_a=False): C = A B + beta C (see gemm_code.py), from compiled code
+
+
+def matmul(A: np.ndarray, B: np.ndarray, trans_a: bool = False) -> np.ndarray:
+    """A @ B (Aᵀ @ B when trans_a) for 2-D float arrays of one dtype, computed on the library's worker threads
+    (kernels/pool.py), each a share of the columns: a large product after a recurrence, with that BLAS, and
+    with the workers' subnormal handling."""
+    A, B = (x if x.strides[-1] == x.itemsize else np.ascontiguousarray(x) for x in (A, B))
+    C = np.empty((A.shape[1] if trans_a else A.shape[0], B.shape[1]), A.dtype)
+    pool.run(_code.gemm_columns, [A, B, C, trans_a], pool.split(B.shape[1], MIN_COLUMNS, align=16))
+    return C

@@ -1,0 +1,56 @@
+"""The numba side of kernels/gemm.py. Not imported as it is: gemm.py loads this text through the kernel cache
+(kernels/jitcache.py) with the two settings below replaced by the BLAS it bound, so that code compiled for one BLAS
+is never loaded in a process that bound another."""
+
+import numpy as np
+from numba import types
+
+from tinygrad_lstm.kernels.jitcache import jit
+
+CBLAS = False  # replaced: whether the tinygrad_lstm_?gemm symbols are bound
+ILP64 = False  # replaced: whether that BLAS takes 64-bit integers
+
+_INT = types.int64 if ILP64 else types.int32
+_U64, _I32 = types.uint64, types.int32
+# cblas_?gemm(order, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); pointers passed as integers
+_sgemm = types.ExternalFunction("tinygrad_lstm_sgemm", types.void(
+    _I32, _I32, _I32, _INT, _INT, _INT, types.float32, _U64, _INT, _U64, _INT, types.float32, _U64, _INT))
+_dgemm = types.ExternalFunction("tinygrad_lstm_dgemm", types.void(
+    _I32, _I32, _I32, _INT, _INT, _INT, types.float64, _U64, _INT, _U64, _INT, types.float64, _U64, _INT))
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+
+@jit(nogil=True)
+def gemm(A, B, C, beta, trans_a=False):
+    """C = A @ B + beta · C (Aᵀ @ B when trans_a: A is then (k, m)), for 2-D arrays whose rows are contiguous
+    (row or column slices of C arrays); A, B, C of one dtype, float32 or float64."""
+    item = A.itemsize
+    if not CBLAS or A.strides[1] != item or B.strides[1] != item or C.strides[1] != item:
+        P = np.dot(np.ascontiguousarray(A.T) if trans_a else np.ascontiguousarray(A), np.ascontiguousarray(B))
+        if beta == 0.0:
+            C[:, :] = P
+        else:
+            C[:, :] = beta * C + P
+        return
+    m, n, k = C.shape[0], C.shape[1], A.shape[0] if trans_a else A.shape[1]
+    if m == 0 or n == 0:
+        return
+    ta = _TRANS if trans_a else _NO_TRANS
+    if item == 4:  # float32
+        _sgemm(_ROW_MAJOR, ta, _NO_TRANS, m, n, k, np.float32(1.0), A.ctypes.data, _ld(A), B.ctypes.data, _ld(B),
+               np.float32(beta), C.ctypes.data, _ld(C))
+    else:
+        _dgemm(_ROW_MAJOR, ta, _NO_TRANS, m, n, k, 1.0, A.ctypes.data, _ld(A), B.ctypes.data, _ld(B),
+               np.float64(beta), C.ctypes.data, _ld(C))
+
+
+@jit(nogil=True)
+def gemm_columns(A, B, C, trans_a, c0, c1):
+    """C[:, c0:c1] = A @ B[:, c0:c1] (Aᵀ when trans_a): one worker's share of a product (gemm.matmul)."""
+    gemm(A, B[:, c0:c1], C[:, c0:c1], 0.0, trans_a)
+
+
+@jit(nogil=True)
+def _ld(X):
+    """The leading dimension BLAS wants: the row stride, at least the row length, at least 1."""
+    return max(X.strides[0] // X.itemsize, X.shape[1], 1)

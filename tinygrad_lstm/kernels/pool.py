@@ -1,0 +1,69 @@
+"""The library's worker threads: one job split into chunks that run side by side, one thread each.
+
+Who uses it: the whole-sequence loops (jit/sequence.py: each chunk of a batch's rows runs all T steps) and the
+large products after them (kernels/gemm.py `matmul`: each chunk computes some columns of the result). The work
+runs in numba's `nogil` functions, so no Python runs while the chunks work and two cores give ~2x.
+
+Every chunk runs on a pool thread, never on the caller's, even when there is only one: these threads flush
+subnormal numbers to zero unless `set_flush_denormal` asked otherwise (kernels/denormal.py says why), and the
+answer must not depend on how many chunks a batch made. Handing a chunk to a thread costs ~30 µs.
+
+``TINYGRAD_LSTM_THREADS=n`` sets the number of threads (default: the cores this process may use).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .denormal import sync_thread
+
+_pool: list[ThreadPoolExecutor] = []
+_blas: list[Any] = []
+
+
+def n_workers() -> int:
+    """Threads for the chunks: TINYGRAD_LSTM_THREADS, else the cores this process may use."""
+    env = os.environ.get("TINYGRAD_LSTM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def split(n: int, min_size: int, align: int = 1) -> list[tuple[int, int]]:
+    """Ranges [a, b) splitting range(n) into near-equal chunks, one per worker, none under `min_size` (unless n
+    is), inner cuts on multiples of `align`."""
+    k = max(1, min(n_workers(), n // max(1, min_size)))
+    cuts = [0] + [min(n, (n * i // k) // align * align) for i in range(1, k)] + [n]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a] or [(0, n)]
+
+
+def run(fn: Callable, args: list, bounds: list[tuple[int, int]],
+        per_chunk: Callable[[int], list] = lambda c: []) -> None:
+    """fn(*args, a, b, *per_chunk(c)) for every chunk c = (a, b) of `bounds`, each on a pool thread, and wait.
+
+    numpy's BLAS is held to one thread meanwhile: a chunk that calls it (kernels/gemm.py without MKL) must not
+    start threads of its own, which would only spin between products this small (3x slower, measured)."""
+    if not _pool or _pool[0]._max_workers < len(bounds):
+        _pool[:] = [ThreadPoolExecutor(max_workers=max(len(bounds), n_workers()), thread_name_prefix="tinygrad_lstm")]
+    with _one_thread_blas():
+        futures = [_pool[0].submit(_task, fn, *args, a, b, *per_chunk(c)) for c, (a, b) in enumerate(bounds)]
+        for f in futures:
+            f.result()
+
+
+def _task(fn: Callable, *args: Any) -> None:
+    """One chunk, with the flush-to-zero mode last asked for (`set_flush_denormal`), else flushing: the register
+    is per thread and the pool's threads may predate the request."""
+    sync_thread()
+    fn(*args)
+
+
+def _one_thread_blas() -> Any:
+    if not _blas:
+        from threadpoolctl import ThreadpoolController
+
+        _blas.append(ThreadpoolController())
+    return _blas[0].limit(limits=1, user_api="blas")
