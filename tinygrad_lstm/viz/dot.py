@@ -236,6 +236,8 @@ def _digraph(root: Tensor | Sequence[Tensor], show_values: bool, show_grads: Any
         gap = i in layout.chained and e.dst in crowded
         if i in layout.chained:  # the state from one step to the next: heavy, so a row runs straight
             more[i] = {"weight": 10, **(more[i] or {})}
+        if i in layout.spine:  # heavier than a cluster pulls its sides in (layout._spine)
+            more[i] = {**(more[i] or {}), "weight": 200}
         body.append("\t" + _edge_line(e, grads, scale, n, flat, i in layout.loose, gap, more[i]))
     body.extend("\t" + line for line in layout.lines)
     if view == "equations":
