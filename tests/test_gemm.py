@@ -93,3 +93,18 @@ def test_matmul_on_the_workers_matches_numpy(dtype: type, k: int, m: int, n: int
     assert got.dtype == dtype and got.shape == (m, n)
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1, k))
     np.testing.assert_allclose(gemm_module.matmul(A.T, B), want, rtol=tol, atol=tol * max(1, k))
+
+
+def test_cached_loops_are_keyed_by_the_gemm_module_they_call() -> None:
+    """numba's cached code of a sequence loop names the generated gemm module it calls: the loop's cache key
+    must change with that module (else a cache written by another version of gemm_code.py is loaded and fails
+    with ModuleNotFoundError)."""
+    from tinygrad_lstm import Tensor, nn
+    from tinygrad_lstm.jit import sequence
+
+    layer = nn.GRU(3, 4)
+    layer(Tensor(np.zeros((3, 2, 3), np.float32)))
+    plans = [p for p in sequence._plans.values() if p is not None]
+    assert plans and all(sys.modules[p.fwd.__module__].__name__ != gemm_module.MODULE for p in plans)
+    for p in plans:
+        assert gemm_module.MODULE in open(sys.modules[p.fwd.__module__].__file__).read()

@@ -295,7 +295,7 @@ class _Codegen:
 def _compile(sp: SequencePlan) -> tuple[Callable, Callable]:
     """numba functions for the plan's source, in one module with the fused kernels they call, through the
     on-disk kernel cache (kernels/jitcache.py). `nogil`: the chunks of a batch run on threads of their own."""
-    source = (f"# gemm: {gemm.NAME}\nfrom tinygrad_lstm.kernels.jitcache import jit\n"
+    source = (f"# gemm: {gemm.MODULE}\nfrom tinygrad_lstm.kernels.jitcache import jit\n"
               "from tinygrad_lstm.kernels.scalar import *\nfrom tinygrad_lstm.kernels.gemm import gemm\n"
               "import numpy as np\n\n\n" + sp.group.source + "\n\n\n" + sp.source)
     mod = jitcache.load(source, "sequence")

@@ -111,6 +111,9 @@ def _load() -> ModuleType:
 
 
 _code = _load()
+# The generated module's name (a hash of its text): code that calls `gemm` puts it in its own cached source, as
+# numba's cached machine code refers to that module by name (jit/sequence.py)
+MODULE = _code.__name__
 gemm = _code.gemm  # gemm(A, B, C, beta, trans_a=False): C = A B + beta C (see gemm_code.py), from compiled code
 
 
