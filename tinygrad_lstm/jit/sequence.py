@@ -96,6 +96,11 @@ def compile_step(tr: Trace) -> SequencePlan | None:
     return found
 
 
+def compiled_plan(tr: Trace) -> SequencePlan | None:
+    """The plan `compile_step` made before for a trace of this structure, if it made one."""
+    return _plans.get(tr.key)
+
+
 def _make_plan(tr: Trace) -> SequencePlan | None:
     n_in = len(tr.input_shapes)
     if n_in < 2:

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from ..ops.expr import Dialect, Expr, free_vars, render
-from . import jitcache
+from . import blas, gemm, jitcache
 from . import numpy_backend as _ref
 from .blas import use_threads_for
 from .named import by_name, grads_by_name
@@ -241,13 +241,18 @@ def elementwise_grad(low: Any, k: int, g: np.ndarray, saved: tuple[np.ndarray, .
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """BLAS through numpy (numba's own `@` needs scipy), on one thread for small products (see blas.py).
+    """A large 2-D float product on the library's worker threads (gemm.matmul: MKL where installed); others
+    through numpy on one thread (see blas.py).
 
     A product over a single index (a column times a row: an input with one feature) is a broadcast multiply, the
     same numbers without a sum: BLAS took 114 µs for (512, 1) @ (1, 200), numpy's multiply 28."""
-    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1 and b.shape[0] == 1 and a.dtype == b.dtype in _FLOATS:
-        return np.multiply(a, b)
-    use_threads_for(a.size * (b.shape[-1] if b.ndim > 1 else 1))
+    work = a.size * (b.shape[-1] if b.ndim > 1 else 1)
+    if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype in _FLOATS:
+        if a.shape[1] == 1 and b.shape[0] == 1:
+            return np.multiply(a, b)
+        if work >= blas.PAR_MIN:
+            return gemm.matmul(a, b)
+    use_threads_for(work)
     return _ref.matmul(a, b)
 
 
