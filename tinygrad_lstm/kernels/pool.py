@@ -14,6 +14,7 @@ answer must not depend on how many chunks a batch made. Handing a chunk to a thr
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -47,11 +48,21 @@ def run(fn: Callable, args: list, bounds: list[tuple[int, int]],
     numpy's BLAS is held to one thread meanwhile: a chunk that calls it (kernels/gemm.py without MKL) must not
     start threads of its own, which would only spin between products this small (3x slower, measured)."""
     if not _pool or _pool[0]._max_workers < len(bounds):
-        _pool[:] = [ThreadPoolExecutor(max_workers=max(len(bounds), n_workers()), thread_name_prefix="tinygrad_lstm")]
+        _pool[:] = [_start(max(len(bounds), n_workers()))]
     with _one_thread_blas():
         futures = [_pool[0].submit(_task, fn, *args, a, b, *per_chunk(c)) for c, (a, b) in enumerate(bounds)]
         for f in futures:
             f.result()
+
+
+def _start(n: int) -> ThreadPoolExecutor:
+    """A pool with all its n threads running (each waits for the others once), so that no call after this one
+    starts a thread: the work each call does is the same every time."""
+    executor = ThreadPoolExecutor(max_workers=n, thread_name_prefix="tinygrad_lstm")
+    everyone = threading.Barrier(n)
+    for f in [executor.submit(everyone.wait) for _ in range(n)]:
+        f.result()
+    return executor
 
 
 def _task(fn: Callable, *args: Any) -> None:
