@@ -11,13 +11,16 @@ pool (a parallel kernel sets it in each chunk and reads it back: `mxcsr.py`); th
 later inherit it. A thread that already exists (a `ThreadPoolExecutor`'s worker, say) takes the last requested
 mode when it calls `sync_thread()`, which costs ~0.3 µs: the library's workers (kernels/pool.py) do, before each
 chunk, and until a mode is requested they flush (`WORKERS_FLUSH`), while the threads of the program keep
-subnormals. OpenBLAS's own worker threads, started when numpy loaded, are not reached: the workers call BLAS on
-one thread, their own.
+subnormals; the chunk a job runs on the caller's thread runs in the workers' mode too, and the caller's mode is
+put back after it (`as_worker`). OpenBLAS's own worker threads, started when numpy loaded, are not reached: the
+workers call BLAS on one thread, their own.
 """
 
 from __future__ import annotations
 
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 SUPPORTED = platform.machine().lower() in ("x86_64", "amd64")
 _requested: list[bool] = []  # the mode of the last successful set_flush_denormal, if any
@@ -97,6 +100,23 @@ def sync_thread() -> None:
         from .mxcsr import switch
 
         switch(_requested[0] if _requested else WORKERS_FLUSH)
+
+
+@contextmanager
+def as_worker() -> Iterator[None]:
+    """``with as_worker(): kernel(...)`` runs the library's kernel on the calling thread in the mode of its worker
+    threads (`sync_thread`), then puts the thread's own mode back (kernels/pool.py runs a job's first chunk so)."""
+    if not SUPPORTED:
+        yield
+        return
+    from .mxcsr import flush_exit, read, switch
+
+    prev = read()
+    switch(_requested[0] if _requested else WORKERS_FLUSH)
+    try:
+        yield
+    finally:
+        flush_exit(prev)
 
 
 def reset() -> None:

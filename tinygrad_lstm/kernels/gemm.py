@@ -42,7 +42,11 @@ from . import jitcache, pool
 
 _SYMBOL = "tinygrad_lstm_{}gemm"
 _MKL_SEQUENTIAL, _MKL_LP64 = 1, 0  # MKL_Set_Threading_Layer / MKL_Set_Interface_Layer values (mkl_service.h)
-MIN_COLUMNS = 64  # a worker's least share of a `matmul`
+MIN_SHARE = 64  # a worker's least share of a `matmul`, in rows or columns
+# Split a `matmul` over the workers from this many multiply-adds: handing a share to a thread and back costs
+# ~90 µs here. (1792, 28) @ (28, 512), 26M: one thread 0.30 ms, two 0.32-0.43; (1600, 64) @ (64, 1024), 105M:
+# one 1.15, two 0.79 (by rows; 0.87-1.37 by columns)
+SPLIT_MIN = 1 << 25
 
 
 def _mkl() -> tuple[ctypes.CDLL, str, bool] | None:
@@ -118,15 +122,22 @@ gemm = _code.gemm  # gemm(A, B, C, beta, trans_a=False): C = A B + beta C (see g
 
 
 def matmul(A: np.ndarray, B: np.ndarray, trans_a: bool = False) -> np.ndarray:
-    """A @ B (Aᵀ @ B when trans_a) for 2-D float arrays of one dtype, computed on the library's worker threads
-    (kernels/pool.py), each a share of the columns: with that BLAS, with the workers' subnormal handling, and
-    without waking numpy's BLAS threads (which then spin on a core the workers need: config c ran 33 ms a step
-    with them and 21 without). A transposed view is read as it is (trans_a), anything else is copied."""
+    """A @ B (Aᵀ @ B when trans_a) for 2-D float arrays of one dtype, computed by the library's workers
+    (kernels/pool.py): with that BLAS, with the workers' subnormal handling, and without waking numpy's BLAS
+    threads (which then spin on a core the workers need: config c ran 33 ms a step with them and 21 without).
+    A transposed view is read as it is (trans_a), anything else is copied. Each worker computes some rows of
+    the result (some columns for Aᵀ @ B, whose rows would need all of A); below SPLIT_MIN multiply-adds, one."""
     if not trans_a and not _rows_contiguous(A) and _rows_contiguous(A.T):
         A, trans_a = A.T, True
     A, B = (x if _rows_contiguous(x) else np.ascontiguousarray(x) for x in (A, B))
     C = np.empty((A.shape[1] if trans_a else A.shape[0], B.shape[1]), A.dtype)
-    pool.run(_code.gemm_columns, [A, B, C, trans_a], pool.split(B.shape[1], MIN_COLUMNS, align=16))
+    m, n = C.shape
+    if C.size * (A.shape[0] if trans_a else A.shape[1]) < SPLIT_MIN:
+        pool.run(_code.gemm_rows, [A, B, C, trans_a], [(0, m)])
+    elif trans_a:
+        pool.run(_code.gemm_columns, [A, B, C, trans_a], pool.split(n, MIN_SHARE, align=16))
+    else:
+        pool.run(_code.gemm_rows, [A, B, C, trans_a], pool.split(m, MIN_SHARE, align=16))
     return C
 
 

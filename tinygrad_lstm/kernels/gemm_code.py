@@ -51,6 +51,15 @@ def gemm_columns(A, B, C, trans_a, c0, c1):
 
 
 @jit(nogil=True)
+def gemm_rows(A, B, C, trans_a, r0, r1):
+    """C[r0:r1] = A[r0:r1] @ B: one worker's share of a product (gemm.matmul); trans_a only for the whole."""
+    if trans_a:
+        gemm(A, B, C, 0.0, True)
+    else:
+        gemm(A[r0:r1], B, C[r0:r1], 0.0, False)
+
+
+@jit(nogil=True)
 def _ld(X):
     """The leading dimension BLAS wants: the row stride, at least the row length, at least 1."""
     return max(X.strides[0] // X.itemsize, X.shape[1], 1)

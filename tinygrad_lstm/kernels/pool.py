@@ -4,9 +4,11 @@ Who uses it: the whole-sequence loops (jit/sequence.py: each chunk of a batch's 
 large products after them (kernels/gemm.py `matmul`: each chunk computes some columns of the result). The work
 runs in numba's `nogil` functions, so no Python runs while the chunks work and two cores give ~2x.
 
-Every chunk runs on a pool thread, never on the caller's, even when there is only one: these threads flush
-subnormal numbers to zero unless `set_flush_denormal` asked otherwise (kernels/denormal.py says why), and the
-answer must not depend on how many chunks a batch made. Handing a chunk to a thread costs ~30 µs.
+The first chunk runs on the calling thread, the others on pool threads, and every chunk in the same subnormal
+mode: flushing to zero unless `set_flush_denormal` asked otherwise (kernels/denormal.py says why), so that the
+answer does not depend on how many chunks a batch made; the caller's own mode is put back after its chunk.
+Handing a chunk to a pool thread and getting it back cost 80-110 µs, measured: a job too small to split costs
+none of that, and a split one overlaps it with the caller's chunk.
 
 ``TINYGRAD_LSTM_THREADS=n`` sets the number of threads (default: the cores this process may use).
 """
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .denormal import sync_thread
+from .denormal import as_worker, sync_thread
 
 _pool: list[ThreadPoolExecutor] = []
 _blas: list[Any] = []
@@ -43,14 +45,18 @@ def split(n: int, min_size: int, align: int = 1) -> list[tuple[int, int]]:
 
 def run(fn: Callable, args: list, bounds: list[tuple[int, int]],
         per_chunk: Callable[[int], list] = lambda c: []) -> None:
-    """fn(*args, a, b, *per_chunk(c)) for every chunk c = (a, b) of `bounds`, each on a pool thread, and wait.
+    """fn(*args, a, b, *per_chunk(c)) for every chunk c = (a, b) of `bounds`, and wait: the first on the calling
+    thread, the others on pool threads, every one in the workers' subnormal mode (denormal.as_worker).
 
     numpy's BLAS is held to one thread meanwhile: a chunk that calls it (kernels/gemm.py without MKL) must not
     start threads of its own, which would only spin between products this small (3x slower, measured)."""
-    if not _pool or _pool[0]._max_workers < len(bounds):
-        _pool[:] = [_start(max(len(bounds), n_workers()))]
+    if len(bounds) > 1 and (not _pool or _pool[0]._max_workers < len(bounds) - 1):
+        _pool[:] = [_start(max(len(bounds) - 1, n_workers() - 1))]
     with _one_thread_blas():
-        futures = [_pool[0].submit(_task, fn, *args, a, b, *per_chunk(c)) for c, (a, b) in enumerate(bounds)]
+        futures = [_pool[0].submit(_task, fn, *args, a, b, *per_chunk(c))
+                   for c, (a, b) in enumerate(bounds) if c > 0]
+        with as_worker():
+            fn(*args, *bounds[0], *per_chunk(0))
         for f in futures:
             f.result()
 
