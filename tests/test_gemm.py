@@ -108,3 +108,21 @@ def test_cached_loops_are_keyed_by_the_gemm_module_they_call() -> None:
     assert plans and all(sys.modules[p.fwd.__module__].__name__ != gemm_module.MODULE for p in plans)
     for p in plans:
         assert gemm_module.MODULE in open(sys.modules[p.fwd.__module__].__file__).read()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, k, n", [(32, 256, 1024), (7, 5, 3), (1, 4, 6)])
+def test_packed_products_match_numpy(dtype: type, rows: int, k: int, n: int) -> None:
+    """gemm_packed(A, W, pack(W, rows), C, beta) = A W + beta C, where the BLAS packs (MKL) and where it does
+    not (an empty pack: the plain product); a row slice as A and C, as the loops pass."""
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((k, n)).astype(dtype)
+    A = rng.standard_normal((rows + 2, k)).astype(dtype)[1:rows + 1]
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for P in (gemm_module.pack(W, rows), np.empty(0, np.uint8)):
+        for beta in (0.0, 1.0):
+            C = rng.standard_normal((rows + 1, n)).astype(dtype)
+            want = A.astype(np.float64) @ W + beta * C[1:]
+            gemm_module.gemm_packed(A, W, P, C[1:], beta)
+            np.testing.assert_allclose(C[1:], want, rtol=tol, atol=tol * k)
+    assert gemm_module.pack(W, rows).size > 0 or ":packed" not in gemm_module.NAME

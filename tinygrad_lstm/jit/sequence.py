@@ -231,11 +231,11 @@ class _Codegen:
         direct, scratch = [""] * len(self.g.outputs), [""] * len(self.g.outputs)
         for k, o in enumerate(sp.state_out):
             direct[o], scratch[o] = f"S{k}[t + 1 - rev, r0:r1]", f"O{k}[r0:r1]"
-        args = self.common + ["Y"] + [f"O{k}" for k in S]
+        args = self.common + ["Y"] + [f"O{k}" for k in S] + [f"PW{p}" for p in self.rec]
         lines = ["@jit(nogil=True)", f"def seq_fwd({', '.join(args)}):", "    T = Y.shape[0]", "    R = r1 - r0",
                  "    for s in range(T):", "        t = T - 1 - s if rev else s"]
-        lines += [f"        gemm(S{sp.products[p].source - 1}[t + rev, r0:r1], W{p}, HW{p}[t, r0:r1], 0.0)"
-                  for p in self.rec]
+        lines += [f"        gemm_packed(S{sp.products[p].source - 1}[t + rev, r0:r1], W{p}, PW{p}, HW{p}[t, r0:r1], "
+                  "0.0)" for p in self.rec]
         lines += self.xw + ["        if use_mask:", f"            fwd(R, {', '.join(self.params + scratch)})",
                             "            for r in range(r0, r1):", "                live = M[t, r]",
                             f"                for j in range({C}):"]
@@ -277,7 +277,7 @@ class _Codegen:
         n_out, n_blocks = len(g.outputs), len(g.blocks)
         args = (self.common + ["dZ"] + [f"D{b}" for b in range(n_blocks)] + [f"dP{i}" for i in range(len(self.dests))]
                 + [f"dE{e}" for e in sp.gext] + [f"dC{k}" for k in S] + [f"G{o}" for o in range(n_out)]
-                + [f"WT{p}" for p in self.rec])
+                + [f"WT{p}" for p in self.rec] + [f"PW{p}" for p in self.rec])
         lines = ["@jit(nogil=True)", f"def seq_bwd({', '.join(args)}):", f"    T = dZ.shape[0] - {sp.n_state}",
                  "    R = r1 - r0", "    for s in range(T - 1, -1, -1):", "        t = T - 1 - s if rev else s",
                  # the gradient of the step's outputs: carried from the next step (and the output y_t) where the
@@ -293,7 +293,8 @@ class _Codegen:
         blocks = [f"D{b}[t, r0:r1]" for b in range(n_blocks)]
         lines += self.xw + [f"        bwd(R, {', '.join(self.params + g_args + blocks)})"] + add
         for p in self.rec:  # dh_{t-1} += dhw_t @ Wᵀ
-            lines += [f"        gemm({self.prod_grad[p]}[t, r0:r1], WT{p}, dC{sp.products[p].source - 1}[r0:r1], 1.0)"]
+            state = sp.products[p].source - 1
+            lines += [f"        gemm_packed({self.prod_grad[p]}[t, r0:r1], WT{p}, PW{p}, dC{state}[r0:r1], 1.0)"]
         return lines
 
 
@@ -301,7 +302,7 @@ def _compile(sp: SequencePlan) -> tuple[Callable, Callable]:
     """numba functions for the plan's source, in one module with the fused kernels they call, through the
     on-disk kernel cache (kernels/jitcache.py). `nogil`: the chunks of a batch run on threads of their own."""
     source = (f"# gemm: {gemm.MODULE}\nfrom tinygrad_lstm.kernels.jitcache import jit\n"
-              "from tinygrad_lstm.kernels.scalar import *\nfrom tinygrad_lstm.kernels.gemm import gemm\n"
+              "from tinygrad_lstm.kernels.scalar import *\nfrom tinygrad_lstm.kernels.gemm import gemm_packed\n"
               "import numpy as np\n\n\n" + sp.group.source + "\n\n\n" + sp.source)
     mod = jitcache.load(source, "sequence")
     return mod.seq_fwd, mod.seq_bwd
@@ -313,6 +314,16 @@ MIN_CHUNK_ROWS = 4  # fewer rows per chunk than this: the per-step products get 
 def chunks(B: int) -> list[tuple[int, int]]:
     """Row ranges [r0, r1) splitting a batch of B rows into chunks, one per worker thread (kernels/pool.py)."""
     return pool.split(B, MIN_CHUNK_ROWS)
+
+
+def _packed(W: list[np.ndarray], which: Any, bounds: list[tuple[int, int]]) -> list[list[np.ndarray]]:
+    """For each chunk, the weights W[p] (p in `which`) packed for products with that chunk's rows (gemm.pack),
+    each packing made once per row count."""
+    by_rows: dict[int, list[np.ndarray]] = {}
+    for r0, r1 in bounds:
+        if r1 - r0 not in by_rows:
+            by_rows[r1 - r0] = [gemm.pack(W[p], r1 - r0) for p in which]
+    return [by_rows[r1 - r0] for r0, r1 in bounds]
 
 
 class Recurrence(Function):
@@ -342,7 +353,9 @@ class Recurrence(Function):
         M = np.ascontiguousarray(mask, dtype=np.bool_) if mask is not None else np.ones((1, 1), np.bool_)
         O = [np.empty((B, H), sp.dtype) for _ in range(n)] if mask is not None else [S[k][0] for k in range(n)]
         common = [x, *E, *W, *S, *P, M, mask is not None, zero_out, reverse]
-        pool.run(sp.fwd, common, chunks(B), lambda c: [z[:T], *O])
+        bounds = chunks(B)
+        packed = _packed(W, sp.recurrent, bounds)
+        pool.run(sp.fwd, common, bounds, lambda c: [z[:T], *O, *packed[c]])
         for k in range(n):
             z[T + k] = S[k][0 if reverse else T]
         self.save_for_backward(x, E, W, S, P, M)
@@ -365,8 +378,9 @@ class Recurrence(Function):
         mask = self.attrs["mask"]
         common = [x, *E, *W, *S, *P, M, mask is not None, self.attrs["zero_out"], bool(rev)]
         WT = [np.ascontiguousarray(W[p].T) for p in sp.recurrent]  # kernels/gemm.py: faster than BLAS's transpose
+        packed = _packed(WT, range(len(WT)), bounds)
         pool.run(sp.bwd, common, bounds,
-             lambda c: [dZ, *D, *dP, *[d[c] for d in dE], *dC, *G, *WT])
+                 lambda c: [dZ, *D, *dP, *[d[c] for d in dE], *dC, *G, *WT, *packed[c]])
         return self._grads(x, W, S, D, dP, dE, dC)
 
     def _grads(self, x, W, S, D, dP, dE, dC) -> tuple:

@@ -9,6 +9,7 @@ from tinygrad_lstm.kernels.jitcache import jit
 
 CBLAS = False  # replaced: whether the tinygrad_lstm_?gemm symbols are bound
 ILP64 = False  # replaced: whether that BLAS takes 64-bit integers
+PACKED = False  # replaced: whether tinygrad_lstm_?gemm_compute is MKL's product with a packed B (gemm.pack)
 
 _INT = types.int64 if ILP64 else types.int32
 _U64, _I32 = types.uint64, types.int32
@@ -17,7 +18,12 @@ _sgemm = types.ExternalFunction("tinygrad_lstm_sgemm", types.void(
     _I32, _I32, _I32, _INT, _INT, _INT, types.float32, _U64, _INT, _U64, _INT, types.float32, _U64, _INT))
 _dgemm = types.ExternalFunction("tinygrad_lstm_dgemm", types.void(
     _I32, _I32, _I32, _INT, _INT, _INT, types.float64, _U64, _INT, _U64, _INT, types.float64, _U64, _INT))
-_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+# cblas_?gemm_compute(order, transa, transb, m, n, k, a, lda, b, ldb, beta, c, ldc), transb = packed
+_scompute = types.ExternalFunction("tinygrad_lstm_sgemm_compute", types.void(
+    _I32, _I32, _I32, _INT, _INT, _INT, _U64, _INT, _U64, _INT, types.float32, _U64, _INT))
+_dcompute = types.ExternalFunction("tinygrad_lstm_dgemm_compute", types.void(
+    _I32, _I32, _I32, _INT, _INT, _INT, _U64, _INT, _U64, _INT, types.float64, _U64, _INT))
+_ROW_MAJOR, _NO_TRANS, _TRANS, _PACKED = 101, 111, 112, 151
 
 
 @jit(nogil=True)
@@ -42,6 +48,24 @@ def gemm(A, B, C, beta, trans_a=False):
     else:
         _dgemm(_ROW_MAJOR, ta, _NO_TRANS, m, n, k, 1.0, A.ctypes.data, _ld(A), B.ctypes.data, _ld(B),
                np.float64(beta), C.ctypes.data, _ld(C))
+
+
+@jit(nogil=True)
+def gemm_packed(A, B, P, C, beta):
+    """C = A @ B + beta · C, B also given as P = gemm.pack(B, rows of A) (an empty P: plain `gemm`)."""
+    item = A.itemsize
+    if not PACKED or P.size == 0 or A.strides[1] != item or C.strides[1] != item:
+        gemm(A, B, C, beta)
+        return
+    m, n, k = C.shape[0], C.shape[1], A.shape[1]
+    if m == 0 or n == 0:
+        return
+    if item == 4:  # float32
+        _scompute(_ROW_MAJOR, _NO_TRANS, _PACKED, m, n, k, A.ctypes.data, _ld(A), P.ctypes.data, n,
+                  np.float32(beta), C.ctypes.data, _ld(C))
+    else:
+        _dcompute(_ROW_MAJOR, _NO_TRANS, _PACKED, m, n, k, A.ctypes.data, _ld(A), P.ctypes.data, n,
+                  np.float64(beta), C.ctypes.data, _ld(C))
 
 
 @jit(nogil=True)
