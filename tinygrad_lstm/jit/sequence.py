@@ -355,7 +355,8 @@ class Recurrence(Function):
         common = [x, *E, *W, *S, *P, M, mask is not None, zero_out, reverse]
         bounds = chunks(B)
         packed = _packed(W, sp.recurrent, bounds)
-        pool.run(sp.fwd, common, bounds, lambda c: [z[:T], *O, *packed[c]])
+        with gemm.one_thread():
+            pool.run(sp.fwd, common, bounds, lambda c: [z[:T], *O, *packed[c]])
         for k in range(n):
             z[T + k] = S[k][0 if reverse else T]
         self.save_for_backward(x, E, W, S, P, M)
@@ -379,8 +380,9 @@ class Recurrence(Function):
         common = [x, *E, *W, *S, *P, M, mask is not None, self.attrs["zero_out"], bool(rev)]
         WT = [np.ascontiguousarray(W[p].T) for p in sp.recurrent]  # kernels/gemm.py: faster than BLAS's transpose
         packed = _packed(WT, range(len(WT)), bounds)
-        pool.run(sp.bwd, common, bounds,
-                 lambda c: [dZ, *D, *dP, *[d[c] for d in dE], *dC, *G, *WT, *packed[c]])
+        with gemm.one_thread():
+            pool.run(sp.bwd, common, bounds,
+                     lambda c: [dZ, *D, *dP, *[d[c] for d in dE], *dC, *G, *WT, *packed[c]])
         return self._grads(x, W, S, D, dP, dE, dC)
 
     def _grads(self, x, W, S, D, dP, dE, dC) -> tuple:

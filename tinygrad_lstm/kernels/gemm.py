@@ -32,8 +32,10 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import llvmlite.binding as llvm
 import numpy as np
@@ -132,6 +134,23 @@ gemm = _code.gemm  # gemm(A, B, C, beta, trans_a=False): C = A B + beta C (see g
 gemm_packed = _code.gemm_packed  # gemm_packed(A, B, P, C, beta): the same with P = pack(B, rows of A)
 
 
+def one_thread() -> AbstractContextManager:
+    """``with one_thread():`` around work whose chunks call `gemm` side by side: OpenBLAS (numpy's, or scipy's for
+    numba's np.dot) held to one thread meanwhile, as its own threads would only spin between products this small
+    (3x slower, measured). MKL runs sequentially already: nothing to do (threadpoolctl's limit cost ~10 µs a
+    call)."""
+    if _packer or NAME.startswith("libmkl"):
+        return nullcontext()
+    if not _limits:
+        from threadpoolctl import ThreadpoolController
+
+        _limits.append(ThreadpoolController())
+    return _limits[0].limit(limits=1, user_api="blas")
+
+
+_limits: list[Any] = []
+
+
 def matmul(A: np.ndarray, B: np.ndarray, trans_a: bool = False) -> np.ndarray:
     """A @ B (Aᵀ @ B when trans_a) for 2-D float arrays of one dtype, computed by the library's workers
     (kernels/pool.py): with that BLAS, with the workers' subnormal handling, and without waking numpy's BLAS
@@ -143,12 +162,13 @@ def matmul(A: np.ndarray, B: np.ndarray, trans_a: bool = False) -> np.ndarray:
     A, B = (x if _rows_contiguous(x) else np.ascontiguousarray(x) for x in (A, B))
     C = np.empty((A.shape[1] if trans_a else A.shape[0], B.shape[1]), A.dtype)
     m, n = C.shape
-    if C.size * (A.shape[0] if trans_a else A.shape[1]) < SPLIT_MIN:
-        pool.run(_code.gemm_rows, [A, B, C, trans_a], [(0, m)])
-    elif trans_a:
-        pool.run(_code.gemm_columns, [A, B, C, trans_a], pool.split(n, MIN_SHARE, align=16))
-    else:
-        pool.run(_code.gemm_rows, [A, B, C, trans_a], pool.split(m, MIN_SHARE, align=16))
+    with one_thread():
+        if C.size * (A.shape[0] if trans_a else A.shape[1]) < SPLIT_MIN:
+            pool.run(_code.gemm_rows, [A, B, C, trans_a], [(0, m)])
+        elif trans_a:
+            pool.run(_code.gemm_columns, [A, B, C, trans_a], pool.split(n, MIN_SHARE, align=16))
+        else:
+            pool.run(_code.gemm_rows, [A, B, C, trans_a], pool.split(m, MIN_SHARE, align=16))
     return C
 
 

@@ -36,6 +36,12 @@ NAME = "numba"
 # ~3e5) stay serial. numba.set_num_threads(1) or NUMBA_NUM_THREADS=1 makes every kernel serial.
 PAR_MIN = 1 << 19
 
+# 2-D float products from this many multiply-adds run on the library's workers (gemm.matmul, one of them below
+# gemm.SPLIT_MIN), not on numpy's BLAS: its threads, once woken by a product this size, spin for a while on the core
+# the compiled loops need (one 8M-multiply-add product per call, from tracing the step, took config c from 17 to
+# 31 ms a step). The cost: a step-by-step layer's per-step products (4-8M) on one thread, not two (config a
+# step by step: 12.1 -> 13.0 ms).
+WORKERS_MIN = blas.PAR_MIN
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _FLOATS = (_F32, _F64)
 
@@ -242,7 +248,7 @@ def elementwise_grad(low: Any, k: int, g: np.ndarray, saved: tuple[np.ndarray, .
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """A large 2-D float product on the library's worker threads (gemm.matmul: MKL where installed); others
-    through numpy on one thread (see blas.py).
+    through numpy, on one thread when small (see blas.py).
 
     A product over a single index (a column times a row: an input with one feature) is a broadcast multiply, the
     same numbers without a sum: BLAS took 114 µs for (512, 1) @ (1, 200), numpy's multiply 28."""
@@ -250,7 +256,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype in _FLOATS:
         if a.shape[1] == 1 and b.shape[0] == 1:
             return np.multiply(a, b)
-        if work >= blas.PAR_MIN:
+        if work >= WORKERS_MIN:
             return gemm.matmul(a, b)
     use_threads_for(work)
     return _ref.matmul(a, b)

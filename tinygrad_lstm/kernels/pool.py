@@ -24,7 +24,6 @@ from typing import Any
 from .denormal import as_worker, sync_thread
 
 _pool: list[ThreadPoolExecutor] = []
-_blas: list[Any] = []
 
 
 def n_workers() -> int:
@@ -46,19 +45,14 @@ def split(n: int, min_size: int, align: int = 1) -> list[tuple[int, int]]:
 def run(fn: Callable, args: list, bounds: list[tuple[int, int]],
         per_chunk: Callable[[int], list] = lambda c: []) -> None:
     """fn(*args, a, b, *per_chunk(c)) for every chunk c = (a, b) of `bounds`, and wait: the first on the calling
-    thread, the others on pool threads, every one in the workers' subnormal mode (denormal.as_worker).
-
-    numpy's BLAS is held to one thread meanwhile: a chunk that calls it (kernels/gemm.py without MKL) must not
-    start threads of its own, which would only spin between products this small (3x slower, measured)."""
+    thread, the others on pool threads, every one in the workers' subnormal mode (denormal.as_worker)."""
     if len(bounds) > 1 and (not _pool or _pool[0]._max_workers < len(bounds) - 1):
         _pool[:] = [_start(max(len(bounds) - 1, n_workers() - 1))]
-    with _one_thread_blas():
-        futures = [_pool[0].submit(_task, fn, *args, a, b, *per_chunk(c))
-                   for c, (a, b) in enumerate(bounds) if c > 0]
-        with as_worker():
-            fn(*args, *bounds[0], *per_chunk(0))
-        for f in futures:
-            f.result()
+    futures = [_pool[0].submit(_task, fn, *args, a, b, *per_chunk(c)) for c, (a, b) in enumerate(bounds) if c > 0]
+    with as_worker():
+        fn(*args, *bounds[0], *per_chunk(0))
+    for f in futures:
+        f.result()
 
 
 def _start(n: int) -> ThreadPoolExecutor:
@@ -76,11 +70,3 @@ def _task(fn: Callable, *args: Any) -> None:
     is per thread and the pool's threads may predate the request."""
     sync_thread()
     fn(*args)
-
-
-def _one_thread_blas() -> Any:
-    if not _blas:
-        from threadpoolctl import ThreadpoolController
-
-        _blas.append(ThreadpoolController())
-    return _blas[0].limit(limits=1, user_api="blas")
