@@ -81,10 +81,12 @@ def test_gemm_accumulates_in_place_on_a_row_slice() -> None:
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k, m, n", [(300, 40, 200), (7, 3, 5), (50, 6, 0), (0, 4, 130)])
+@pytest.mark.parametrize("k, m, n", [(300, 40, 200), (7, 3, 5), (50, 6, 0), (0, 4, 130),
+                                     (20000, 40, 64), (300, 400, 400)])
 def test_matmul_on_the_workers_matches_numpy(dtype: type, k: int, m: int, n: int) -> None:
-    """gemm.matmul(A, B, trans_a=True) = Aᵀ B, split by columns over the worker threads (one chunk when B is
-    narrow), from a transposed view too; and A @ B."""
+    """gemm.matmul(A, B, trans_a=True) = Aᵀ B, and A @ B from a transposed view: on one worker (small), split
+    by rows of A and B with partial sums (20000 x 40 x 64), by columns (300 x 400 x 400), or by rows of the
+    result (A @ B)."""
     rng = np.random.default_rng(3)
     A, B = rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
     tol = 1e-12 if dtype == np.float64 else 2e-5

@@ -84,6 +84,12 @@ def gemm_rows(A, B, C, trans_a, r0, r1):
 
 
 @jit(nogil=True)
+def gemm_sum_rows(A, B, r0, r1, part):
+    """part = A[r0:r1]ᵀ @ B[r0:r1]: one worker's partial sum of Aᵀ B (gemm.matmul)."""
+    gemm(A[r0:r1], B[r0:r1], part, 0.0, True)
+
+
+@jit(nogil=True)
 def _ld(X):
     """The leading dimension BLAS wants: the row stride, at least the row length, at least 1."""
     return max(X.strides[0] // X.itemsize, X.shape[1], 1)
