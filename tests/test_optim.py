@@ -446,3 +446,35 @@ def test_scheduler_errors():
         StepLR(opt, step_size=0)
     with pytest.raises(TypeError, match="list is not an Optimizer"):
         ExponentialLR([], gamma=0.5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("shape", [(5, 3), (), (0,), (4, 1000)])
+def test_adam_update_same_bits_on_both_backends(dtype, amsgrad, shape):
+    """The numba backend's one-pass Adam update gives numpy's numbers to the last bit (3 steps, with a NaN and
+    an inf gradient entry where there is room, and a transposed, non-contiguous gradient that falls back)."""
+    from tinygrad_lstm.kernels import numba_backend, numpy_backend
+
+    rng = np.random.default_rng(0)
+    start = {"d": rng.standard_normal(shape), "m": rng.standard_normal(shape),
+             "v": np.abs(rng.standard_normal(shape)), "vmax": np.abs(rng.standard_normal(shape))}
+    start = {name: np.asarray(a) for name, a in start.items()}  # shape (): arrays, not numpy scalars
+    state = {name: [a.astype(dtype), a.astype(dtype)] for name, a in start.items()}  # one copy per backend
+    for t in range(1, 4):
+        g = rng.standard_normal(shape).astype(dtype)
+        if g.size > 3:
+            g.flat[1], g.flat[2] = np.nan, np.inf
+        args = (0.9, 0.999, 1e-3 / (1 - 0.9**t), math.sqrt(1 - 0.999**t), 1e-8)  # Python floats, as Adam
+        for k, backend in enumerate((numpy_backend, numba_backend)):
+            backend.adam_update(state["d"][k], g, state["m"][k], state["v"][k],
+                                state["vmax"][k] if amsgrad else None, *args)
+    for name, (ref, fast) in state.items():
+        np.testing.assert_array_equal(fast, ref, err_msg=name)
+    if len(shape) == 2:  # a gradient not C-contiguous takes the reference path: the same numbers again
+        d = state["d"][0].copy()
+        gT = np.ascontiguousarray(rng.standard_normal(shape[::-1]).astype(dtype)).T
+        m, v = state["m"][0].copy(), state["v"][0].copy()
+        numba_backend.adam_update(d, gT, m, v, None, *args)
+        numpy_backend.adam_update(state["d"][0], gT, state["m"][0], state["v"][0], None, *args)
+        np.testing.assert_array_equal(d, state["d"][0])

@@ -68,3 +68,26 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 exp, log, sqrt, tanh, sigmoid, relu, add, sub, mul, div = by_name(elementwise)
 tanh_backward, sigmoid_backward, relu_backward = grads_by_name(elementwise_grad)
+
+
+def adam_update(d: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, vmax: np.ndarray | None,
+                beta1: float, beta2: float, step_size: float, bias2_sqrt: float, eps: float) -> None:
+    """One Adam update in place (optim/adam.py states it): m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², v ← max(vmax, v)
+    into vmax (amsgrad, when given), d ← d − step_size · m / (√v / bias2_sqrt + ε). Scalars are used as the
+    arrays' dtype (numpy's rule for Python floats), in this order of operations."""
+    tmp = np.multiply(g, 1 - beta1, out=np.empty_like(d))  # scratch (out= keeps 0-d an array)
+    m *= beta1
+    m += tmp
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - beta2
+    v *= beta2
+    v += tmp
+    if vmax is not None:
+        v = np.maximum(vmax, v, out=vmax)
+    np.sqrt(v, out=tmp)
+    tmp /= bias2_sqrt
+    tmp += eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= step_size
+    d -= tmp
+

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..kernels import active as K
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -71,23 +72,8 @@ class Adam(Optimizer):
                         d *= 1 - lr * weight_decay
                     else:
                         g = g + weight_decay * d
-                m, v = st["exp_avg"], st["exp_avg_sq"]
-                tmp = np.multiply(g, 1 - beta1, out=np.empty_like(d))  # scratch (out= keeps 0-d an array)
-                m *= beta1
-                m += tmp
-                np.multiply(g, g, out=tmp)
-                tmp *= 1 - beta2
-                v *= beta2
-                v += tmp
-                if amsgrad:
-                    v = np.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
-                step_size = lr / (1 - beta1**t)
-                np.sqrt(v, out=tmp)
-                tmp /= math.sqrt(1 - beta2**t)
-                tmp += eps
-                np.divide(m, tmp, out=tmp)
-                tmp *= step_size
-                d -= tmp
+                K().adam_update(d, g, st["exp_avg"], st["exp_avg_sq"], st.get("max_exp_avg_sq") if amsgrad else None,
+                                beta1, beta2, lr / (1 - beta1**t), math.sqrt(1 - beta2**t), eps)
         return loss
 
 
