@@ -448,6 +448,7 @@ def test_scheduler_errors():
         ExponentialLR([], gamma=0.5)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # the NaN and inf entries, on purpose
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("amsgrad", [False, True])
 @pytest.mark.parametrize("shape", [(5, 3), (), (0,), (4, 1000)])

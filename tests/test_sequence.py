@@ -289,3 +289,44 @@ def test_numpy_backend_and_switches_run_step_by_step():
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
         for name in compiled["grads"]:
             np.testing.assert_allclose(other["grads"][name], compiled["grads"][name], rtol=1e-12, atol=1e-13)
+
+
+def test_backward_multiplies_by_w_hh_itself_unless_it_changed():
+    """The compiled backward's dh += dhw W_hh uses W_hh's own array (the layer names it as the transpose of its
+    W_hhᵀ copy); after an in-place write to W_hh between forward and backward it uses a copy of what the forward
+    used; the gradients are the eager ones either way."""
+    from tinygrad_lstm import autograd
+    from tinygrad_lstm.jit import sequence
+
+    used = []
+    orig = sequence.Recurrence._transposed
+
+    def spy(self, w, k):
+        used.append(orig(self, w, k))
+        return used[-1]
+
+    manual_seed(0)
+    layer = nn.LSTM(IN, H, dtype=np.float64)
+    x = np.random.default_rng(1).standard_normal((T, B, IN))
+
+    def grads(compiled: bool, write: bool) -> list:
+        layer.zero_grad()
+        with fusion(compiled):
+            out, _ = layer(Tensor(x))
+        if write:  # the same values, but an in-place write: W_hh's version moves past the forward
+            layer.weight_hh_l0.data[...] += 0.0
+            autograd.bump_version(layer.weight_hh_l0)
+        (out * out).sum().backward()
+        return [p.grad.copy() for p in layer.parameters()]
+
+    want = grads(False, False)
+    sequence.Recurrence._transposed = spy
+    try:
+        for write in (False, True):
+            got = grads(True, write)
+            assert (used[-1] is layer.weight_hh_l0.data) == (not write)
+            np.testing.assert_array_equal(used[-1], layer.weight_hh_l0.data)
+            for a, b in zip(got, want):
+                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+    finally:
+        sequence.Recurrence._transposed = orig
