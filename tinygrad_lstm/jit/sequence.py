@@ -17,8 +17,9 @@ else (a product of a derived value, a random mask drawn inside the step) gets No
 layer runs step by step as before.
 
 The rows of a batch never interact inside the recurrence, so the rows are split into chunks, each running all T
-steps on its own thread with one-thread BLAS (numba's `nogil` functions, so no Python runs per step or per chunk
-while they work).
+steps on a thread of its own (kernels/pool.py; numba's `nogil` functions, so no Python runs per step or per chunk
+while they work), its products through kernels/gemm.py on that thread: MKL with the weight packed once per call
+where installed. The weight gradients after the loop are split over the same threads (`gemm.matmul`).
 """
 
 from __future__ import annotations

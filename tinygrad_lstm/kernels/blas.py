@@ -4,7 +4,9 @@ OpenBLAS splits every product above a tiny size over all its threads, and its th
 waiting for more work. On a 2-core machine that spin competes with the Python thread that issues the next op: an
 LSTM step's (16, 128) @ (128, 512) took 39 µs on two threads and 34 on one, (128, 16) @ (16, 512) 127 µs against 38,
 and a training step of config (d) of benchmarks/lstm_train.py ran 1.4x slower. Products of at least `PAR_MIN`
-multiply-adds (a 160³ product) keep the default thread count, where two threads are 1.4-1.9x faster.
+multiply-adds (a 160³ product) keep the default thread count, where two threads are 1.4-1.9x faster. The numba
+backend sends its 2-D float products of that size to the library's own workers instead (kernels/gemm.py
+`matmul`), so numpy's BLAS threads are woken only by what remains (batched products, integers, mixed dtypes).
 
 The thread count is set through threadpoolctl, only when it has to change (1.6 µs a switch). Set
 ``TINYGRAD_LSTM_BLAS_THREADS=keep`` to leave BLAS threading alone (for example under your own
