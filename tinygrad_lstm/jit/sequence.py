@@ -25,7 +25,7 @@ where installed. The weight gradients after the loop are split over the same thr
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -33,7 +33,7 @@ import numpy as np
 
 from ..autograd import Function, changed_since
 from ..kernels import gemm, jitcache, pool
-from ..ops.matmul import MatMul
+from ..ops.matmul import MatMul, row_major_transpose
 from .fuse import Group, plan
 from .trace import Trace
 
@@ -317,7 +317,7 @@ def chunks(B: int) -> list[tuple[int, int]]:
     return pool.split(B, MIN_CHUNK_ROWS)
 
 
-def _packed(W: list[np.ndarray], which: Any, bounds: list[tuple[int, int]]) -> list[list[np.ndarray]]:
+def _packed(W: list[np.ndarray], which: Iterable[int], bounds: list[tuple[int, int]]) -> list[list[np.ndarray]]:
     """For each chunk, the weights W[p] (p in `which`) packed for products with that chunk's rows (gemm.pack),
     each packing made once per row count."""
     by_rows: dict[int, list[np.ndarray]] = {}
@@ -390,12 +390,9 @@ class Recurrence(Function):
         """Wᵀ row-major, for the backward's dh += dhw Wᵀ (kernels/gemm.py: faster than BLAS's own transpose): the
         tensor the caller named as W's transpose (`transposes`, a recurrent layer's W_hh) if it still holds the
         values the forward used, else a copy (0.3 ms for config c's 256 x 1024)."""
-        named = (self.attrs.get("transposes") or [None] * (k + 1))[k]
-        if named is not None and not changed_since(named, self):
-            t = named.data
-            if t.flags.c_contiguous and t.shape == w.shape[::-1] and t.dtype == w.dtype:
-                return t
-        return np.ascontiguousarray(w.T)
+        named = self.attrs["transposes"][k] if self.attrs.get("transposes") else None
+        t = row_major_transpose(named, w) if named is not None and not changed_since(named, self) else None
+        return t if t is not None else np.ascontiguousarray(w.T)
 
     def _grads(self, x, W, S, D, dP, dE, dC) -> tuple:
         """The parents' gradients from the loop's results: x's and the weights' as one product each."""

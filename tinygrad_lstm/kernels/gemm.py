@@ -17,9 +17,10 @@ again in each process. An accumulating beta costs nothing, where `np.dot` needs 
 contiguous rows: OpenBLAS's own transposed B ran the backward's product at 69 GFLOP/s against 104 for a
 contiguous copy of Wᵀ.
 
-`matmul(A, B)` splits a large product (the weight gradients after a recurrence) by columns over the library's
-worker threads (kernels/pool.py), with the same BLAS, and with the workers' handling of subnormal numbers: config
-(d)'s weight gradients, whose early steps are subnormal, took 19 ms through numpy on the caller's thread.
+`matmul(A, B)` splits a large product (the weight gradients after a recurrence, the input projection) over the
+library's worker threads (kernels/pool.py), with the same BLAS, and with the workers' handling of subnormal
+numbers: config (d)'s weight gradients, whose early steps are subnormal, took 19 ms through numpy on the caller's
+thread and 3.9 so.
 
 ``TINYGRAD_LSTM_GEMM=mkl|openblas|numpy`` picks one (default: the first found). `NAME` says which this process
 uses. The numba code is kernels/gemm_code.py, loaded through the kernel cache with that choice written into its
@@ -66,6 +67,7 @@ def _mkl() -> tuple[ctypes.CDLL, str, bool] | None:
             continue
         lib.MKL_Set_Threading_Layer(_MKL_SEQUENTIAL)
         lib.MKL_Set_Interface_Layer(_MKL_LP64)
+        _sequential.append(True)
         return lib, "cblas_{}gemm", False
     return None
 
@@ -110,11 +112,17 @@ def _bind() -> str:
         compute = ctypes.cast(getattr(lib, f"cblas_{t}gemm_compute"), ctypes.c_void_p).value if packs else address
         llvm.add_symbol(_SYMBOL.format(t) + "_compute", compute)
     if packs:
+        for t, scalar in (("s", ctypes.c_float), ("d", ctypes.c_double)):
+            size_of, into = getattr(lib, f"cblas_{t}gemm_pack_get_size"), getattr(lib, f"cblas_{t}gemm_pack")
+            size_of.restype, size_of.argtypes = ctypes.c_size_t, [ctypes.c_int] * 4
+            into.restype = None
+            into.argtypes = [ctypes.c_int] * 6 + [scalar, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
         _packer.append(lib)
     return f"{os.path.basename(lib._name)}:{pattern}:{'ilp64' if ilp64 else 'lp64'}{':packed' if packs else ''}"
 
 
 _packer: list[ctypes.CDLL] = []  # the library whose cblas_?gemm_pack / _compute `pack` and `gemm_packed` use
+_sequential: list[bool] = []  # [True] once MKL is bound: it runs every call on its caller's thread
 NAME = _bind()
 
 
@@ -143,7 +151,7 @@ def one_thread() -> AbstractContextManager:
     numba's np.dot) held to one thread meanwhile, as its own threads would only spin between products this small
     (3x slower, measured). MKL runs sequentially already: nothing to do (threadpoolctl's limit cost ~10 µs a
     call)."""
-    if _packer or NAME.startswith("libmkl"):
+    if _sequential:
         return nullcontext()
     if not _limits:
         from threadpoolctl import ThreadpoolController
@@ -192,17 +200,13 @@ def pack(W: np.ndarray, rows: int) -> np.ndarray:
     if not _packer or W.dtype not in (np.float32, np.float64) or not W.flags.c_contiguous or W.size == 0 or rows == 0:
         return np.empty(0, np.uint8)
     lib, t = _packer[0], "s" if W.dtype == np.float32 else "d"
-    (k, n), scalar = W.shape, ctypes.c_float if t == "s" else ctypes.c_double
-    size_of = getattr(lib, f"cblas_{t}gemm_pack_get_size")
-    size_of.restype, size_of.argtypes = ctypes.c_size_t, [ctypes.c_int] * 4
-    size = size_of(_B_MATRIX, rows, n, k)
+    k, n = W.shape
+    size = getattr(lib, f"cblas_{t}gemm_pack_get_size")(_B_MATRIX, rows, n, k)
     buffer = np.empty(size + 64, np.uint8)  # a fresh array: MKL's layout must not move once packed
     start = -buffer.ctypes.data % 64  # on a cache line
     packed = buffer[start:start + size]
-    into = getattr(lib, f"cblas_{t}gemm_pack")
-    into.restype = None
-    into.argtypes = [ctypes.c_int] * 6 + [scalar, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
-    into(_ROW_MAJOR, _B_MATRIX, _NO_TRANS, rows, n, k, 1.0, W.ctypes.data, n, packed.ctypes.data)
+    getattr(lib, f"cblas_{t}gemm_pack")(_ROW_MAJOR, _B_MATRIX, _NO_TRANS, rows, n, k, 1.0, W.ctypes.data, n,
+                                         packed.ctypes.data)
     return packed
 
 

@@ -1,7 +1,8 @@
 """The library's worker threads: one job split into chunks that run side by side, one thread each.
 
 Who uses it: the whole-sequence loops (jit/sequence.py: each chunk of a batch's rows runs all T steps) and the
-large products after them (kernels/gemm.py `matmul`: each chunk computes some columns of the result). The work
+large products after them (kernels/gemm.py `matmul`: each chunk computes some rows or columns of the result, or
+a partial sum). The work
 runs in numba's `nogil` functions, so no Python runs while the chunks work and two cores give ~2x.
 
 The first chunk runs on the calling thread, the others on pool threads, and every chunk in the same subnormal

@@ -16,6 +16,16 @@ from ..kernels import active as K
 DEFER_MAX_ROWS = 64
 
 
+def row_major_transpose(named, y: np.ndarray) -> np.ndarray | None:
+    """The array of `named` (a Tensor given as `_transpose_of`) when it is 2-D `y`'s transpose laid out row-major,
+    so that a product by yᵀ can multiply by it instead; else None. Whether it still holds the values y was copied
+    from is the caller's check (`changed_since`)."""
+    w = named.data if named is not None else None
+    if w is None or y.ndim != 2 or not w.flags.c_contiguous or w.shape != y.shape[::-1] or w.dtype != y.dtype:
+        return None
+    return w
+
+
 class MatMul(Function):
     """Z = X @ Y          dL/dX = dL/dZ @ Yᵀ,   dL/dY = Xᵀ @ dL/dZ
 
@@ -24,9 +34,7 @@ class MatMul(Function):
     one: (32, 1024) @ (1024, 256) took 118 µs against 199 µs, and a layer's backward does it at every step."""
 
     def forward(self, x, y, _transpose_of=None):
-        w = _transpose_of.data if _transpose_of is not None else None
-        self.save_for_backward(x, y, w if w is not None and w.flags.c_contiguous and w.shape == y.shape[::-1]
-                               and y.ndim == 2 else None)
+        self.save_for_backward(x, y, row_major_transpose(_transpose_of, y))
         return K().matmul(x, y)
 
     def backward(self, g):
