@@ -10,9 +10,10 @@ import sys
 
 import numpy as np
 import pytest
+from keras_support import _fresh, rand  # noqa: F401 - _fresh: autouse fixture
 
 from tinygrad_lstm import Tensor, manual_seed
-from tinygrad_lstm.keras import backend, callbacks, layers, losses, metrics, optimizers, utils
+from tinygrad_lstm.keras import callbacks, layers, losses, metrics, optimizers, utils
 from tinygrad_lstm.keras.datasets import digits, mnist
 from tinygrad_lstm.keras.layers import (
     GRU,
@@ -37,16 +38,6 @@ def _torch():
 
 def sig(z):
     return 1 / (1 + np.exp(-z))
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    backend.clear_session()
-    manual_seed(0)
-
-
-def rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
 # ------------------------------------------------------------------------------------------------------------

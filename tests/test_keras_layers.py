@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from keras_support import _fresh, rand  # noqa: F401 - _fresh: autouse fixture
 
-from tinygrad_lstm import Tensor, manual_seed
-from tinygrad_lstm.keras import backend, layers
+from tinygrad_lstm import Tensor
+from tinygrad_lstm.keras import layers
 
 
 def _torch():
     return pytest.importorskip("torch")
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    backend.clear_session()
-    manual_seed(0)
-
-
-def rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
 def run(layer, *xs, training=False, seed=9):

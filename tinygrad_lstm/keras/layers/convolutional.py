@@ -151,14 +151,12 @@ class MaxPooling1D(Layer):
                 "padding": self.padding}
 
 
-class GlobalAveragePooling1D(Layer):
-    """Mean over the steps; with a mask, the mean of the unmasked steps only (as Keras)."""
-
-    supports_masking = True
+class _GlobalPooling1D(Layer):
+    """A reduction over the steps, (batch, steps, channels) → (batch, channels) (keepdims: (batch, 1, channels))."""
 
     def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _channels_last(data_format, "GlobalAveragePooling1D")
+        _channels_last(data_format, type(self).__name__)
         self.keepdims = bool(keepdims)
 
     def build(self, input_shape: Shape) -> None:
@@ -166,6 +164,15 @@ class GlobalAveragePooling1D(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], 1, input_shape[2]) if self.keepdims else (input_shape[0], input_shape[2])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """Mean over the steps; with a mask, the mean of the unmasked steps only (as Keras)."""
+
+    supports_masking = True
 
     def compute_mask(self, inputs: Any, mask: np.ndarray | None) -> np.ndarray | None:
         return None
@@ -177,30 +184,13 @@ class GlobalAveragePooling1D(Layer):
         m = Tensor(np.asarray(mask, dtype=inputs.dtype)[:, :, None])
         return (inputs * m).sum(axis=1, keepdims=self.keepdims) / m.sum(axis=1, keepdims=self.keepdims)
 
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "keepdims": self.keepdims}
 
-
-class GlobalMaxPooling1D(Layer):
+class GlobalMaxPooling1D(_GlobalPooling1D):
     """Max over the steps: (batch, steps, channels) → (batch, channels)."""
-
-    def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        _channels_last(data_format, "GlobalMaxPooling1D")
-        self.keepdims = bool(keepdims)
-
-    def build(self, input_shape: Shape) -> None:
-        _check_3d(self, input_shape)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        return (input_shape[0], 1, input_shape[2]) if self.keepdims else (input_shape[0], input_shape[2])
 
     def call(self, inputs: Tensor) -> Tensor:
         _check_3d(self, inputs.shape)
         return inputs.max(axis=1, keepdims=self.keepdims)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "keepdims": self.keepdims}
 
 
 __all__ = ["Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D"]
