@@ -233,7 +233,8 @@ class _Codegen:
         for k, o in enumerate(sp.state_out):
             direct[o], scratch[o] = f"S{k}[t + 1 - rev, r0:r1]", f"O{k}[r0:r1]"
         args = self.common + ["Y"] + [f"O{k}" for k in S] + [f"PW{p}" for p in self.rec]
-        lines = ["@jit(nogil=True)", f"def seq_fwd({', '.join(args)}):", "    T = Y.shape[0]", "    R = r1 - r0",
+        lines = ["@jit(nogil=True)", f"def seq_fwd({', '.join(args)}):", "    arrived()", "    T = Y.shape[0]",
+                 "    R = r1 - r0",
                  "    for s in range(T):", "        t = T - 1 - s if rev else s"]
         lines += [f"        gemm_packed(S{sp.products[p].source - 1}[t + rev, r0:r1], W{p}, PW{p}, HW{p}[t, r0:r1], "
                   "0.0)" for p in self.rec]
@@ -279,7 +280,8 @@ class _Codegen:
         args = (self.common + ["dZ"] + [f"D{b}" for b in range(n_blocks)] + [f"dP{i}" for i in range(len(self.dests))]
                 + [f"dE{e}" for e in sp.gext] + [f"dC{k}" for k in S] + [f"G{o}" for o in range(n_out)]
                 + [f"WT{p}" for p in self.rec] + [f"PW{p}" for p in self.rec])
-        lines = ["@jit(nogil=True)", f"def seq_bwd({', '.join(args)}):", f"    T = dZ.shape[0] - {sp.n_state}",
+        lines = ["@jit(nogil=True)", f"def seq_bwd({', '.join(args)}):", "    arrived()",
+                 f"    T = dZ.shape[0] - {sp.n_state}",
                  "    R = r1 - r0", "    for s in range(T - 1, -1, -1):", "        t = T - 1 - s if rev else s",
                  # the gradient of the step's outputs: carried from the next step (and the output y_t) where the
                  # step is real; at a masked step it passes the step by, to the state before it
@@ -304,6 +306,7 @@ def _compile(sp: SequencePlan) -> tuple[Callable, Callable]:
     on-disk kernel cache (kernels/jitcache.py). `nogil`: the chunks of a batch run on threads of their own."""
     source = (f"# gemm: {gemm.MODULE}\nfrom tinygrad_lstm.kernels.jitcache import jit\n"
               "from tinygrad_lstm.kernels.scalar import *\nfrom tinygrad_lstm.kernels.gemm import gemm_packed\n"
+              "from tinygrad_lstm.kernels.spin import arrived\n"
               "import numpy as np\n\n\n" + sp.group.source + "\n\n\n" + sp.source)
     mod = jitcache.load(source, "sequence")
     return mod.seq_fwd, mod.seq_bwd

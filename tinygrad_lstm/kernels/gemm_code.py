@@ -5,6 +5,7 @@ is never loaded in a process that bound another."""
 import numpy as np
 from numba import types
 
+from tinygrad_lstm.kernels import spin
 from tinygrad_lstm.kernels.jitcache import jit
 
 CBLAS = False  # replaced: whether the tinygrad_lstm_?gemm symbols are bound
@@ -71,12 +72,14 @@ def gemm_packed(A, B, P, C, beta):
 @jit(nogil=True)
 def gemm_columns(A, B, C, trans_a, c0, c1):
     """C[:, c0:c1] = A @ B[:, c0:c1] (Aᵀ when trans_a): one worker's share of a product (gemm.matmul)."""
+    spin.arrived()  # first, in every kernel that kernels/pool.py runs: see there
     gemm(A, B[:, c0:c1], C[:, c0:c1], 0.0, trans_a)
 
 
 @jit(nogil=True)
 def gemm_rows(A, B, C, trans_a, r0, r1):
     """C[r0:r1] = A[r0:r1] @ B: one worker's share of a product (gemm.matmul); trans_a only for the whole."""
+    spin.arrived()
     if trans_a:
         gemm(A, B, C, 0.0, True)
     else:
@@ -86,6 +89,7 @@ def gemm_rows(A, B, C, trans_a, r0, r1):
 @jit(nogil=True)
 def gemm_sum_rows(A, B, r0, r1, part):
     """part = A[r0:r1]ᵀ @ B[r0:r1]: one worker's partial sum of Aᵀ B (gemm.matmul)."""
+    spin.arrived()
     gemm(A[r0:r1], B[r0:r1], part, 0.0, True)
 
 

@@ -2,14 +2,20 @@
 
 Who uses it: the whole-sequence loops (jit/sequence.py: each chunk of a batch's rows runs all T steps) and the
 large products after them (kernels/gemm.py `matmul`: each chunk computes some rows or columns of the result, or
-a partial sum). The work
-runs in numba's `nogil` functions, so no Python runs while the chunks work and two cores give ~2x.
+a partial sum). The work runs in numba's `nogil` functions, so no Python runs while the chunks work and two
+cores give ~2x.
 
 The first chunk runs on the calling thread, the others on pool threads, and every chunk in the same subnormal
 mode: flushing to zero unless `set_flush_denormal` asked otherwise (kernels/denormal.py says why), so that the
 answer does not depend on how many chunks a batch made; the caller's own mode is put back after its chunk.
-Handing a chunk to a pool thread and getting it back cost 80-110 µs, measured: a job too small to split costs
-none of that, and a split one overlaps it with the caller's chunk.
+
+How a job is handed over (kernels/spin.py says why): waking a sleeping thread costs ~50 µs here, and a job
+handed over through a queue and back cost 80-110 µs, twice per job. So the workers spin, in compiled code and
+without the GIL, for `SPIN_SECONDS` after each chunk, watching a job counter; the caller publishes a job by
+bumping it and then waits for the workers, spinning too. No thread ever waits for the GIL while another holds it
+(that wait sleeps): a worker takes the GIL only once the caller is inside its own chunk's kernel (the kernel
+calls `spin.arrived()` first), and the caller takes it back only once every worker is spinning again. A worker
+that spun for `SPIN_SECONDS` with no job sleeps on an event until the next one (the slow, ~50 µs path).
 
 ``TINYGRAD_LSTM_THREADS=n`` sets the number of threads (default: the cores this process may use).
 """
@@ -19,12 +25,20 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .denormal import as_worker, sync_thread
+import numpy as np
 
-_pool: list[ThreadPoolExecutor] = []
+from . import spin
+from .denormal import as_worker, sync_thread
+from .jitcache import jit
+
+# How long a worker spins for its next job before it sleeps. A training step hands out 3-5 jobs with 0.2-3 ms
+# of Python between them (benchmarks/lstm_train.py configs a-d).
+SPIN_SECONDS = 3e-3
+# How long a worker that has a job waits for the caller to enter its chunk's kernel before it takes the GIL
+# anyway (a chunk function that does not call `spin.arrived()`: correct, only slower)
+ENTER_SECONDS = 2e-4
 
 
 def n_workers() -> int:
@@ -47,27 +61,99 @@ def run(fn: Callable, args: list, bounds: list[tuple[int, int]],
         per_chunk: Callable[[int], list] = lambda c: []) -> None:
     """fn(*args, a, b, *per_chunk(c)) for every chunk c = (a, b) of `bounds`, and wait: the first on the calling
     thread, the others on pool threads, every one in the workers' subnormal mode (denormal.as_worker)."""
-    if len(bounds) > 1 and (not _pool or _pool[0]._max_workers < len(bounds) - 1):
-        _pool[:] = [_start(max(len(bounds) - 1, n_workers() - 1))]
-    futures = [_pool[0].submit(_task, fn, *args, a, b, *per_chunk(c)) for c, (a, b) in enumerate(bounds) if c > 0]
-    with as_worker():
-        fn(*args, *bounds[0], *per_chunk(0))
-    for f in futures:
-        f.result()
+    if len(bounds) == 1:
+        with as_worker():
+            fn(*args, *bounds[0], *per_chunk(0))
+        return
+    with _lock:
+        team = _team(len(bounds) - 1)
+        team.publish([(fn, [*args, a, b, *per_chunk(c)]) for c, (a, b) in enumerate(bounds) if c > 0])
+        try:
+            with as_worker():
+                fn(*args, *bounds[0], *per_chunk(0))
+        finally:
+            team.join()
 
 
-def _start(n: int) -> ThreadPoolExecutor:
-    """A pool with all its n threads running (each waits for the others once), so that no call after this one
-    starts a thread: the work each call does is the same every time."""
-    executor = ThreadPoolExecutor(max_workers=n, thread_name_prefix="tinygrad_lstm")
-    everyone = threading.Barrier(n)
-    for f in [executor.submit(everyone.wait) for _ in range(n)]:
-        f.result()
-    return executor
+class _Team:
+    """n worker threads and the words they spin on: `ctl` [job counter, gate value that says the caller has
+    entered its kernel], `idle[w]` the last job worker w finished."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.seq = n, 0
+        self.ctl, self.idle = np.zeros(2, np.int64), np.zeros(n, np.int64)
+        self.jobs: list[Any] = [None] * n
+        self.errors: list[BaseException | None] = [None] * n
+        self.asleep = [False] * n
+        self.wake = [threading.Event() for _ in range(n)]
+        rate = spin.cycles_per_second()
+        self.spin_budget, self.enter_budget = int(SPIN_SECONDS * rate), int(ENTER_SECONDS * rate)
+        started = threading.Barrier(n + 1)
+        for w in range(n):
+            threading.Thread(target=self._serve, args=(w, started), name=f"tinygrad_lstm-{w}", daemon=True).start()
+        started.wait()
+
+    def publish(self, jobs: list[tuple[Callable, list]]) -> None:
+        self.seq += 1
+        for w, job in enumerate(jobs):
+            self.jobs[w] = job
+        for w in range(len(jobs), self.n):
+            self.jobs[w] = None  # nothing for this worker: it only reports back
+        self.ctl[1] = spin.GATE[0] + 1  # the caller's own kernel will bump the gate to this
+        self.ctl[0] = self.seq
+        for w in range(self.n):
+            if self.asleep[w]:
+                self.wake[w].set()
+
+    def join(self) -> None:
+        _wait_all(self.idle, self.seq)
+        errors = [e for e in self.errors if e is not None]
+        self.errors = [None] * self.n
+        if errors:
+            raise errors[0]
+
+    def _serve(self, w: int, started: threading.Barrier) -> None:
+        started.wait()
+        done = 0
+        while True:
+            if not _finish_and_wait(self.idle, w, done, self.ctl, done + 1, self.spin_budget):
+                self.asleep[w] = True  # the caller sets the event after publishing if it sees this
+                while self.ctl[0] <= done:
+                    self.wake[w].wait()
+                    self.wake[w].clear()
+                self.asleep[w] = False
+            done += 1
+            job = self.jobs[w]
+            if job is None:
+                continue
+            spin.wait_until(spin.GATE, 0, self.ctl[1], self.enter_budget)  # the caller has let go of the GIL
+            try:
+                sync_thread()
+                job[0](*job[1])
+            except BaseException as e:  # noqa: BLE001 - handed to the caller, which raises it
+                self.errors[w] = e
 
 
-def _task(fn: Callable, *args: Any) -> None:
-    """One chunk, with the flush-to-zero mode last asked for (`set_flush_denormal`), else flushing: the register
-    is per thread and the pool's threads may predate the request."""
-    sync_thread()
-    fn(*args)
+@jit(nogil=True)
+def _finish_and_wait(idle, w, done, ctl, want, budget):
+    """Report job `done` finished, then spin until job `want` is published (True) or `budget` cycles pass."""
+    spin.store(idle, w, done)
+    return spin.wait_until(ctl, 0, want, budget)
+
+
+@jit(nogil=True)
+def _wait_all(idle, seq):
+    for w in range(idle.shape[0]):
+        while not spin.wait_until(idle, w, seq, 1 << 40):
+            pass
+
+
+_lock = threading.Lock()
+_teams: list[_Team] = []
+
+
+def _team(n: int) -> _Team:
+    """The worker threads, at least n of them (started once, all at once: no call after that starts one)."""
+    if not _teams or _teams[0].n < n:
+        _teams[:] = [_Team(max(n, n_workers() - 1))]
+    return _teams[0]
