@@ -426,3 +426,23 @@ def test_float32_activations_match_torch(K, name, n):
     x[:6] = [1e30, -1e30, np.inf, -np.inf, 0, 30]
     expected = getattr(torch, name)(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(getattr(K, name)(x), expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("shapes", [((1600, 1024), (1024,)), ((600, 1000), (1, 1000)), ((2, 300, 1000), (1000,)),
+                                    ((700, 1000), (700, 1000))])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_row_broadcast_runs_compiled_with_numpys_bits(monkeypatch, shapes, op):
+    """A large array with one row broadcast over it (a bias) runs through the generated loops (row step 0), with
+    numpy's numbers to the last bit."""
+    from tinygrad_lstm.kernels import numba_backend as nb
+    from tinygrad_lstm.kernels import numpy_backend as npb
+
+    taken = []
+    orig = nb._run_row_broadcast
+    monkeypatch.setattr(nb, "_run_row_broadcast", lambda *a: taken.append(1) or orig(*a))
+    rng = np.random.default_rng(0)
+    a, b = (rng.random(s).astype(np.float32) + 0.5 for s in shapes)
+    got, want = getattr(nb, op)(a, b), getattr(npb, op)(a, b)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    assert bool(taken) == (shapes[0] != shapes[1])

@@ -102,6 +102,15 @@ def sync_thread() -> None:
         switch(_requested[0] if _requested else WORKERS_FLUSH)
 
 
+def set_thread(flush: bool) -> None:
+    """Flush subnormals (True) or keep them (False) on the calling thread only: a worker taking its caller's
+    mode for an eager op's share (kernels/pool.py `run(..., callers_mode=True)`)."""
+    if SUPPORTED:
+        from .mxcsr import switch
+
+        switch(flush)
+
+
 @contextmanager
 def as_worker() -> Iterator[None]:
     """``with as_worker(): kernel(...)`` runs the library's kernel on the calling thread in the mode of its worker

@@ -17,23 +17,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import numba
 import numpy as np
 
 from ..ops.expr import Dialect, Expr, free_vars, render
-from . import blas, gemm, jitcache
+from . import blas, gemm, jitcache, pool
 from . import numpy_backend as _ref
 from .blas import use_threads_for
 from .named import by_name, grads_by_name
 
 NAME = "numba"
 
-# Kernels run on all threads from PAR_MIN elements. On an idle 2-core machine that would pay from ~10k elements
-# (float32 tanh/sigmoid) or ~30k (memory-bound ops): starting the thread team costs ~2-3 µs. But the team waits
-# for its slowest thread, and while the other core is busy, with another process or with numpy's OpenBLAS
-# threads (they spin for ~0.1 s after every matmul), a parallel kernel took 8-40 ms instead of microseconds.
-# LSTM training calls elementwise kernels between matmuls, so its sizes (gates up to ~1e5 elements, weights
-# ~3e5) stay serial. numba.set_num_threads(1) or NUMBA_NUM_THREADS=1 makes every kernel serial.
+# Kernels run on the library's worker threads (kernels/pool.py) from PAR_MIN elements, in the caller's subnormal
+# mode. Handing half of the rows to a worker costs 30-50 µs, a pass over 2^19 float32 elements ~0.2 ms. Not on
+# numba's own thread team: its OpenMP threads spin after a parallel loop on the core the workers need (a bias add
+# run that way took config a of benchmarks/lstm_train.py from 7.3 to 9.9 ms a step). LSTM training's per-step
+# sizes (gates up to ~1e5 elements, weights ~3e5) stay serial. TINYGRAD_LSTM_THREADS=1: every kernel serial.
 PAR_MIN = 1 << 19
 
 # 2-D float products from this many multiply-adds run on the library's workers (gemm.matmul, one of them below
@@ -59,12 +57,11 @@ ACCELERATED: dict[tuple[str, Any], tuple[int | None, int | None]] = {
 
 # ---------------------------------------------------------------- generated loops
 # Each `rows<n>` kernel walks rows r0..r1 of n input arrays. Row i of input k is ak[i*sk : i*sk + cols] of its
-# flat source, row i of the output is out[i*cols : (i+1)*cols]. A contiguous array is one row (one per thread when
-# parallel); a column slice a[:, j:k] keeps its rows and is read in place from the parent's memory. Inner loops
-# run over contiguous memory, so LLVM vectorizes them. All the op parts with n inputs share one kernel, chosen by
-# an op code outside the inner loop: fewer functions to compile (0.5-1 s each, once: they are cached on disk).
-# The `par<n>` drivers give each of `parts` threads a block of rows (the thread count is an argument because
-# calling numba.get_num_threads() inside a kernel makes it uncacheable).
+# flat source, row i of the output is out[i*cols : (i+1)*cols]; a row step of 0 repeats one row (a bias). A
+# contiguous array is one row (one per worker when split, kernels/pool.py); a column slice a[:, j:k] keeps its
+# rows and is read in place from the parent's memory. Inner loops run over contiguous memory, so LLVM vectorizes
+# them. All the op parts with n inputs share one kernel, chosen by an op code outside the inner loop: fewer
+# functions to compile (0.5-1 s each, once: they are cached on disk).
 
 
 class Spec(NamedTuple):
@@ -105,13 +102,9 @@ def loop_source(parts: list[tuple[Expr, tuple[str, ...]]], arity: int) -> str:
                  f"                o[j] = {render(expr, code, names)}"]
     views = [f"        x{k} = a{k}[i * s{k} : i * s{k} + cols]" for k in range(arity)]
     return "\n".join([
-        "@jit", f"def rows{arity}(op, {sig}, out, cols, r0, r1):",
+        "@jit(nogil=True)", f"def rows{arity}(op, {sig}, out, cols, r0, r1):", "    arrived()",
         *("    " + line for line in code.prologue("out")),
-        "    for i in range(r0, r1):", *views, "        o = out[i * cols : i * cols + cols]", *body, "", "",
-        "@jit(parallel=True)", f"def par{arity}(op, {sig}, out, cols, rows, parts):",
-        "    for t in prange(parts):",
-        f"        rows{arity}(op, {', '.join(f'a{k}, s{k}' for k in range(arity))}, out, cols, "
-        "t * rows // parts, (t + 1) * rows // parts)", "", ""])
+        "    for i in range(r0, r1):", *views, "        o = out[i * cols : i * cols + cols]", *body, "", ""])
 
 
 _state: dict[str, Any] = {"module": None, "specs": {}}
@@ -132,7 +125,8 @@ def _build() -> None:
         least = min(m for m in min_size if m is not None)
         specs[(op, part)] = Spec(len(args), len(fam), args, min_size, least)
         fam.append((expr, args))
-    source = "\n".join(["from numba import prange", "from tinygrad_lstm.kernels.jitcache import jit",
+    source = "\n".join(["from tinygrad_lstm.kernels.spin import arrived",
+                        "from tinygrad_lstm.kernels.jitcache import jit",
                         "from tinygrad_lstm.kernels.scalar import *", "", ""]
                        + [loop_source(parts, n) for n, parts in sorted(families.items())])
     _state["module"] = jitcache.load(source, "elementwise")
@@ -154,9 +148,8 @@ def _specs(low: Any) -> tuple[Spec | None, tuple[Spec | None, ...]]:
     return found
 
 
-def _kernels(arity: int) -> tuple[Callable, Callable]:
-    mod = _state["module"]
-    return getattr(mod, f"rows{arity}"), getattr(mod, f"par{arity}")
+def _kernel(arity: int) -> Callable:
+    return getattr(_state["module"], f"rows{arity}")
 
 
 # ---------------------------------------------------------------- memory layout
@@ -183,7 +176,8 @@ def _rows(x: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _layout(parts: int, *arrays: np.ndarray) -> tuple[int, list[np.ndarray | int]]:
-    """(cols, [flat, step, flat, step, ...]) for a parallel kernel over same-shaped `arrays` (see the loops)."""
+    """(cols, [flat, step, flat, step, ...]) for a kernel split over `parts` workers, over same-shaped `arrays`
+    (see the loops)."""
     first = arrays[0]
     if first.ndim == 2 and not all(a.flags.c_contiguous for a in arrays):  # keep rows: slices stay in place
         return first.shape[1], [v for a in arrays for v in _rows(a)]
@@ -203,16 +197,48 @@ def _fits(spec: Spec, arrays: list[np.ndarray]) -> bool:
     return all(type(a) is np.ndarray and a.dtype == dt and a.shape == first.shape for a in arrays)
 
 
+def _row_broadcast(spec: Spec, arrays: list[np.ndarray]) -> tuple[tuple[int, ...], int] | None:
+    """(shape, cols) when every array is C-contiguous, of one float dtype, and either of the largest one's shape or
+    one row of it, (cols,) or (1, …, cols): a bias added to every row, which the loops read with a row step of 0.
+    Else None. The largest must reach the op part's threshold."""
+    full = max(arrays, key=lambda a: a.size)
+    if type(full) is not np.ndarray or full.ndim == 0 or full.dtype not in _FLOATS:
+        return None
+    m = spec.min_size[0] if full.dtype == _F32 else spec.min_size[1]
+    cols = full.shape[-1]
+    if m is None or full.size < m or cols == 0:
+        return None
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != full.dtype or not a.flags.c_contiguous:
+            return None
+        if a.shape != full.shape and not (a.size == cols and a.ndim <= full.ndim and a.shape[-1:] == (cols,)):
+            return None
+    return full.shape, cols
+
+
+def _run_row_broadcast(spec: Spec, arrays: list[np.ndarray], shape: tuple[int, ...], cols: int) -> np.ndarray:
+    """`_run` where some arrays are one row, repeated for every row (row step 0): a bias add stays one pass over
+    the rows, split over the workers when large ((1600, 1024) + (1024,): numpy 0.59 ms, this 0.26)."""
+    n = int(np.prod(shape))
+    out = np.empty(n, arrays[0].dtype)
+    src = [v for a in arrays for v in (a.ravel(), cols if a.size == n else 0)]
+    rows = n // cols
+    bounds = pool.split(rows, max(1, PAR_MIN // 2 // cols)) if n >= PAR_MIN else [(0, rows)]
+    pool.run(_kernel(spec.arity), [spec.code, *src, out, cols], bounds, callers_mode=True)
+    return out.reshape(shape)
+
+
 def _run(spec: Spec, arrays: list[np.ndarray]) -> np.ndarray:
     like = arrays[0]
     n = like.size
     out = np.empty(n, like.dtype)
     if n == 0:
         return out.reshape(like.shape)
-    rows_k, par_k = _kernels(spec.arity)
-    if n >= PAR_MIN and (parts := numba.get_num_threads()) > 1:  # NUMBA_NUM_THREADS=1: always serial
+    rows_k = _kernel(spec.arity)
+    if n >= PAR_MIN and (parts := pool.n_workers()) > 1:  # TINYGRAD_LSTM_THREADS=1: always serial
         cols, src = _layout(parts, *arrays)
-        par_k(spec.code, *src, out, cols, -(-n // cols), parts)
+        rows = -(-n // cols)
+        pool.run(rows_k, [spec.code, *src, out, cols], pool.split(rows, 1), callers_mode=True)
     elif all(a.flags.c_contiguous for a in arrays):  # the common case, kept short: for small arrays it is the cost
         rows_k(spec.code, *[v for a in arrays for v in (a.ravel(), n)], out, n, 0, 1)
     elif like.ndim == 2:
@@ -232,6 +258,8 @@ def elementwise(low: Any, xs: tuple[np.ndarray, ...]) -> np.ndarray:
         arrays = list(xs)
         if _fits(spec, arrays):
             return _run(spec, arrays)
+        if (broadcast := _row_broadcast(spec, arrays)) is not None:
+            return _run_row_broadcast(spec, arrays, *broadcast)
     return _ref.elementwise(low, xs)
 
 

@@ -25,12 +25,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 
 from . import spin
-from .denormal import as_worker, sync_thread
+from .denormal import as_worker, get_flush_denormal, set_thread, sync_thread
 from .jitcache import jit
 
 # How long a worker spins for its next job before it sleeps. A training step hands out 3-5 jobs with 0.2-3 ms
@@ -58,18 +59,21 @@ def split(n: int, min_size: int, align: int = 1) -> list[tuple[int, int]]:
 
 
 def run(fn: Callable, args: list, bounds: list[tuple[int, int]],
-        per_chunk: Callable[[int], list] = lambda c: []) -> None:
+        per_chunk: Callable[[int], list] = lambda c: [], callers_mode: bool = False) -> None:
     """fn(*args, a, b, *per_chunk(c)) for every chunk c = (a, b) of `bounds`, and wait: the first on the calling
-    thread, the others on pool threads, every one in the workers' subnormal mode (denormal.as_worker)."""
+    thread, the others on pool threads, every one in the workers' subnormal mode (denormal.as_worker), or in the
+    caller's with `callers_mode` (an eager op split for speed gives what it gives on the caller's thread)."""
+    mode = get_flush_denormal() if callers_mode else None
+    first = nullcontext() if callers_mode else as_worker()
     if len(bounds) == 1:
-        with as_worker():
+        with first:
             fn(*args, *bounds[0], *per_chunk(0))
         return
     with _lock:
         team = _team(len(bounds) - 1)
-        team.publish([(fn, [*args, a, b, *per_chunk(c)]) for c, (a, b) in enumerate(bounds) if c > 0])
+        team.publish([(fn, [*args, a, b, *per_chunk(c)], mode) for c, (a, b) in enumerate(bounds) if c > 0])
         try:
-            with as_worker():
+            with first:
                 fn(*args, *bounds[0], *per_chunk(0))
         finally:
             team.join()
@@ -93,7 +97,7 @@ class _Team:
             threading.Thread(target=self._serve, args=(w, started), name=f"tinygrad_lstm-{w}", daemon=True).start()
         started.wait()
 
-    def publish(self, jobs: list[tuple[Callable, list]]) -> None:
+    def publish(self, jobs: list[tuple[Callable, list, bool | None]]) -> None:
         self.seq += 1
         for w, job in enumerate(jobs):
             self.jobs[w] = job
@@ -116,29 +120,37 @@ class _Team:
         started.wait()
         done = 0
         while True:
-            if not _finish_and_wait(self.idle, w, done, self.ctl, done + 1, self.spin_budget):
+            if not _finish_and_wait(self.idle, w, done, self.ctl, self.spin_budget, spin.GATE, self.enter_budget):
                 self.asleep[w] = True  # the caller sets the event after publishing if it sees this
                 while self.ctl[0] <= done:
                     self.wake[w].wait()
                     self.wake[w].clear()
                 self.asleep[w] = False
+                spin.wait_until(spin.GATE, 0, self.ctl[1], self.enter_budget)
             done += 1
             job = self.jobs[w]
             if job is None:
                 continue
-            spin.wait_until(spin.GATE, 0, self.ctl[1], self.enter_budget)  # the caller has let go of the GIL
             try:
-                sync_thread()
+                if job[2] is None:
+                    sync_thread()
+                else:
+                    set_thread(job[2])
                 job[0](*job[1])
             except BaseException as e:  # noqa: BLE001 - handed to the caller, which raises it
                 self.errors[w] = e
 
 
 @jit(nogil=True)
-def _finish_and_wait(idle, w, done, ctl, want, budget):
-    """Report job `done` finished, then spin until job `want` is published (True) or `budget` cycles pass."""
+def _finish_and_wait(idle, w, done, ctl, budget, gate, enter_budget):
+    """Report job `done` finished, then spin until the next job is published (False if `budget` cycles pass
+    first), and then until the caller has entered its own chunk's kernel (the gate reaches ctl[1]) or
+    `enter_budget` cycles pass: returning to Python takes the GIL, which must be free by then."""
     spin.store(idle, w, done)
-    return spin.wait_until(ctl, 0, want, budget)
+    if not spin.wait_until(ctl, 0, done + 1, budget):
+        return False
+    spin.wait_until(gate, 0, spin.load(ctl, 1), enter_budget)
+    return True
 
 
 @jit(nogil=True)
