@@ -46,10 +46,10 @@ from . import jitcache, pool
 _SYMBOL = "tinygrad_lstm_{}gemm"
 _MKL_SEQUENTIAL, _MKL_LP64 = 1, 0  # MKL_Set_Threading_Layer / MKL_Set_Interface_Layer values (mkl_service.h)
 MIN_SHARE = 64  # a worker's least share of a `matmul`, in rows or columns
-# Split a `matmul` over the workers from this many multiply-adds: handing a share to a thread and back costs
-# ~90 µs here. (1792, 28) @ (28, 512), 26M: one thread 0.30 ms, two 0.32-0.43; (1600, 64) @ (64, 1024), 105M:
-# one 1.15, two 0.79 (by rows; 0.87-1.37 by columns)
-SPLIT_MIN = 1 << 25
+# Split a `matmul` over the workers from this many multiply-adds: handing a share to a worker and back costs
+# 30-50 µs (kernels/pool.py). (1792, 28) @ (28, 512), 26M: one thread 0.35 ms, two 0.23, and its Aᵀ B form 0.41
+# and 0.23; (1600, 64) @ (64, 1024), 105M: one 1.28, two 0.69 (by rows)
+SPLIT_MIN = 1 << 23
 # Aᵀ B (a weight gradient) with a result smaller than this is split by rows of A and B, each worker summing its
 # rows, the partial sums added last; a larger one by columns of the result. (51200, 50)ᵀ @ (51200, 200): 5.1 ms
 # by columns, 4.2 by rows; (1792, 128)ᵀ @ (1792, 512): 1.03 and 0.93; (1600, 256)ᵀ @ (1600, 1024): 2.87 and 2.90
