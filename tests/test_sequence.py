@@ -330,3 +330,52 @@ def test_backward_multiplies_by_w_hh_itself_unless_it_changed():
                 np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
     finally:
         sequence.Recurrence._transposed = orig
+
+
+class MaskedCell(CIFGCell):
+    """A cell reading a (batch, hidden) tensor made outside its step (a fixed per-row mask on h): its one-row
+    trace broadcasts that tensor, and must still compile to the full batch's numbers."""
+
+    mask: Tensor | None = None
+
+    def step(self, xw, state):
+        h, c = super().step(xw, state)
+        return h * self.mask, c
+
+
+class BranchingCell(CIFGCell):
+    """A step that branches on the batch size: its one-row trace keys differently, and the step is traced in full."""
+
+    def step(self, xw, state):
+        h, c = super().step(xw, state)
+        return (h * 2 if xw.shape[0] == 1 else h), c
+
+
+@pytest.mark.parametrize("cell", [MaskedCell, BranchingCell])
+def test_second_call_from_a_one_row_trace_equals_eager(cell):
+    """Calls after the first trace the step on one row (nn/loop._plan); with a batch-shaped outside tensor, or a
+    step that a one-row trace cannot stand for, the compiled layer still gives the eager numbers on every call."""
+    from tinygrad_lstm.nn import loop
+
+    manual_seed(0)
+    layer = nn.LSTM(IN, H, cell=cell, dtype=np.float64)
+    rng = np.random.default_rng(1)
+    for c in layer.cells[0]:
+        object.__setattr__(c, "mask", Tensor((rng.random((B, H)) > 0.3).astype(np.float64)))
+    traced_rows: list[int] = []
+    orig = loop._trace_step
+    loop._trace_step = lambda step, xs, state, t, rows=None: traced_rows.append(rows) or orig(step, xs, state, t, rows)
+    try:
+        results = [run(layer, {}, np.float64, True)]
+        first_call, traced_rows[:] = traced_rows[:], []
+        results += [run(layer, {}, np.float64, True), run(layer, {}, np.float64, False)]
+    finally:
+        loop._trace_step = orig
+    assert first_call == [1, None, None]  # nothing compiled yet: the one-row trace finds no plan
+    for fused in results[:2]:
+        assert fused["counts"][0] == 1  # compiled, both calls
+        for a, b in zip(fused["outs"], results[2]["outs"]):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+        for name in results[2]["grads"]:
+            np.testing.assert_allclose(fused["grads"][name], results[2]["grads"][name], rtol=1e-12, atol=1e-13)
+    assert traced_rows == ([1] if cell is MaskedCell else [1, None])  # the second call's traces

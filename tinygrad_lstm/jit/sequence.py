@@ -97,9 +97,9 @@ def compile_step(tr: Trace) -> SequencePlan | None:
     return found
 
 
-def compiled_plan(tr: Trace) -> SequencePlan | None:
-    """The plan `compile_step` made before for a trace of this structure, if it made one."""
-    return _plans.get(tr.key)
+def compiled_plan(key: tuple) -> SequencePlan | None:
+    """The plan `compile_step` made before for a trace of this structure (a `Trace.key`), if it made one."""
+    return _plans.get(key)
 
 
 def _make_plan(tr: Trace) -> SequencePlan | None:

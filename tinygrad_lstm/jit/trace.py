@@ -59,6 +59,18 @@ class Trace:
                      t.data.tobytes() if t.data.size == 1 and not t.requires_grad else None) for t in self.externals)
         return (self.input_shapes, tuple(d.str for d in self.input_dtypes), ops, ext, self.outputs, self.tuple_out)
 
+    def widened_key(self, batch: int) -> tuple:
+        """The key of this trace of a call on one row, with every input's and op's leading dimension of 1 read as
+        `batch`: what a trace of the same call on `batch` rows keys as, when the function treats every row alike
+        (a recurrent step). A function that does not (it reshapes by the batch size, or branches on it) keys
+        otherwise, and nn/loop.py then traces it in full: a one-row trace is only a cheaper way to a known key."""
+        def wide(shape: tuple[int, ...]) -> tuple[int, ...]:
+            return (batch,) + shape[1:] if shape and shape[0] == 1 else shape
+
+        inputs, _, ops, ext, outputs, container = self.key
+        return (tuple(wide(s) for s in inputs), self.key[1], tuple((o[0], o[1], wide(o[2])) + o[3:] for o in ops),
+                ext, outputs, container)
+
     def matches(self, other: Trace) -> bool:
         """The same ops on the same kinds of inputs, reading the same outside tensors: then replaying this trace
         on the other call's inputs computes what the other call computed."""
