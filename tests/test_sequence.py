@@ -351,7 +351,16 @@ class BranchingCell(CIFGCell):
         return (h * 2 if xw.shape[0] == 1 else h), c
 
 
-@pytest.mark.parametrize("cell", [MaskedCell, BranchingCell])
+class OneRowFailingCell(CIFGCell):
+    """A step that cannot run on one row (as a Keras cell's recurrent dropout mask, reshaped by the batch size)."""
+
+    def step(self, xw, state):
+        if xw.shape[0] == 1:
+            raise ValueError("needs the whole batch")
+        return super().step(xw, state)
+
+
+@pytest.mark.parametrize("cell", [MaskedCell, BranchingCell, OneRowFailingCell])
 def test_second_call_from_a_one_row_trace_equals_eager(cell):
     """Calls after the first trace the step on one row (nn/loop._plan); with a batch-shaped outside tensor, or a
     step that a one-row trace cannot stand for, the compiled layer still gives the eager numbers on every call."""

@@ -90,7 +90,10 @@ def _plan(step: Step, xs: Tensor, state: Any) -> tuple[SequencePlan | None, Any]
     before (`Trace.widened_key`), it is all this call needs (0.2 ms on config c)."""
     B = xs.shape[1]
     if B > 1:
-        light = _trace_step(step, xs, state, 0, rows=1)
+        try:
+            light = _trace_step(step, xs, state, 0, rows=1)
+        except Exception:  # noqa: BLE001 - a step that cannot run on one row (it reshapes by the batch size, say)
+            light = None
         known = compiled_plan(light.widened_key(B)) if light is not None else None
         if known is not None:
             return known, light
