@@ -293,8 +293,8 @@ def test_numpy_backend_and_switches_run_step_by_step():
 
 def test_backward_multiplies_by_w_hh_itself_unless_it_changed():
     """The compiled backward's dh += dhw W_hh uses W_hh's own array (the layer names it as the transpose of its
-    W_hhᵀ copy); after an in-place write to W_hh between forward and backward it uses a copy of what the forward
-    used; the gradients are the eager ones either way."""
+    W_hhᵀ); an in-place write to W_hh between forward and backward makes the backward raise, as the eager one
+    and torch's (the forward multiplied by a view of W_hh: the values it used are gone)."""
     from tinygrad_lstm import autograd
     from tinygrad_lstm.jit import sequence
 
@@ -322,14 +322,22 @@ def test_backward_multiplies_by_w_hh_itself_unless_it_changed():
     want = grads(False, False)
     sequence.Recurrence._transposed = spy
     try:
-        for write in (False, True):
-            got = grads(True, write)
-            assert (used[-1] is layer.weight_hh_l0.data) == (not write)
-            np.testing.assert_array_equal(used[-1], layer.weight_hh_l0.data)
-            for a, b in zip(got, want):
-                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+        got = grads(True, False)
+        assert used[-1] is layer.weight_hh_l0.data
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+        for compiled in (True, False):
+            with pytest.raises(RuntimeError, match=r"saved for its gradient .*changed in place"):
+                grads(compiled, True)
     finally:
         sequence.Recurrence._transposed = orig
+    torch = pytest.importorskip("torch")
+    tw = torch.nn.LSTM(IN, H)
+    out, _ = tw(torch.zeros(T, B, IN))
+    with torch.no_grad():
+        tw.weight_hh_l0.add_(0.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
 
 
 class MaskedCell(CIFGCell):

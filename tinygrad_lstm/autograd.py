@@ -314,7 +314,8 @@ def changed_since(t: Tensor, node: Function) -> bool:
 def _check_versions(node: Function, out: Tensor) -> None:
     """Raise if a tensor whose data `node` saved for backward (an input, or its output) changed in place since,
     directly or through the tensor it is a view of (W.T is a view of W: changing W changes what MatMul saved)."""
-    saved = [a for a in (getattr(node, "saved_tensors", None) or ()) if isinstance(a, np.ndarray)]
+    saved = [a for s in (getattr(node, "saved_tensors", None) or ()) for a in (s if isinstance(s, list) else (s,))
+             if isinstance(a, np.ndarray)]  # an op may save a list of arrays (Recurrence: its weights)
     for k, t in [*enumerate(node.parents), ("output", out)]:
         if not any(np.may_share_memory(t.data, a) for a in saved):
             continue

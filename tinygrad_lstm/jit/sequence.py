@@ -346,7 +346,7 @@ class Recurrence(Function):
         ext = dict(zip(sp.ext, rest[n:]))
         shape_of = {k[1]: s for k, s in zip(sp.param_kind, sp.group.param_shapes) if k[0] == "ext"}
         E = [np.ascontiguousarray(ext[e].reshape(shape_of[e])) for e in sp.gext]
-        W = [np.ascontiguousarray(ext[p.weight]) for p in sp.products]
+        W = [gemm.operand(ext[p.weight]) for p in sp.products]  # W_hhᵀ stays a view: packed without a copy
         P = [np.empty((T, B, w.shape[1]) if p.source else (B, w.shape[1]), sp.dtype) for p, w in zip(sp.products, W)]
         S = []
         for k in range(n):
@@ -392,7 +392,9 @@ class Recurrence(Function):
     def _transposed(self, w: np.ndarray, k: int) -> np.ndarray:
         """Wᵀ row-major, for the backward's dh += dhw Wᵀ (kernels/gemm.py: faster than BLAS's own transpose): the
         tensor the caller named as W's transpose (`transposes`, a recurrent layer's W_hh) if it still holds the
-        values the forward used, else a copy (0.3 ms for config c's 256 x 1024)."""
+        values the forward used; else W's own memory when W is a transposed view (W_hhᵀ: then W_hh changed in
+        place, which the engine's version check reports before this runs); else a copy (0.3 ms for config c's
+        256 x 1024)."""
         named = self.attrs["transposes"][k] if self.attrs.get("transposes") else None
         t = row_major_transpose(named, w) if named is not None and not changed_since(named, self) else None
         return t if t is not None else np.ascontiguousarray(w.T)

@@ -30,9 +30,11 @@ _ROW_MAJOR, _NO_TRANS, _TRANS, _PACKED = 101, 111, 112, 151
 @jit(nogil=True)
 def gemm(A, B, C, beta, trans_a=False):
     """C = A @ B + beta · C (Aᵀ @ B when trans_a: A is then (k, m)), for 2-D arrays whose rows are contiguous
-    (row or column slices of C arrays); A, B, C of one dtype, float32 or float64."""
+    (row or column slices of C arrays), B also with contiguous columns (a transposed view: W_hhᵀ); A, B, C of one
+    dtype, float32 or float64."""
     item = A.itemsize
-    if not CBLAS or A.strides[1] != item or B.strides[1] != item or C.strides[1] != item:
+    b_rows = B.strides[1] == item
+    if not CBLAS or A.strides[1] != item or not (b_rows or B.strides[0] == item) or C.strides[1] != item:
         P = np.dot(np.ascontiguousarray(A.T) if trans_a else np.ascontiguousarray(A), np.ascontiguousarray(B))
         if beta == 0.0:
             C[:, :] = P
@@ -43,11 +45,12 @@ def gemm(A, B, C, beta, trans_a=False):
     if m == 0 or n == 0:
         return
     ta = _TRANS if trans_a else _NO_TRANS
+    tb, ldb = (_NO_TRANS, _ld(B)) if b_rows else (_TRANS, _ld(B.T))
     if item == 4:  # float32
-        _sgemm(_ROW_MAJOR, ta, _NO_TRANS, m, n, k, np.float32(1.0), A.ctypes.data, _ld(A), B.ctypes.data, _ld(B),
+        _sgemm(_ROW_MAJOR, ta, tb, m, n, k, np.float32(1.0), A.ctypes.data, _ld(A), B.ctypes.data, ldb,
                np.float32(beta), C.ctypes.data, _ld(C))
     else:
-        _dgemm(_ROW_MAJOR, ta, _NO_TRANS, m, n, k, 1.0, A.ctypes.data, _ld(A), B.ctypes.data, _ld(B),
+        _dgemm(_ROW_MAJOR, ta, tb, m, n, k, 1.0, A.ctypes.data, _ld(A), B.ctypes.data, ldb,
                np.float64(beta), C.ctypes.data, _ld(C))
 
 

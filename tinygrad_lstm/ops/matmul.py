@@ -29,9 +29,10 @@ def row_major_transpose(named, y: np.ndarray) -> np.ndarray | None:
 class MatMul(Function):
     """Z = X @ Y          dL/dX = dL/dZ @ Yᵀ,   dL/dY = Xᵀ @ dL/dZ
 
-    `_transpose_of=W`, when Y is a row-major copy of Wᵀ (a recurrent layer's W_hhᵀ, made once per sequence): the
-    backward multiplies by W itself. BLAS multiplies by a row-major matrix faster than by a transposed view of
-    one: (32, 1024) @ (1024, 256) took 118 µs against 199 µs, and a layer's backward does it at every step."""
+    `_transpose_of=W`, when Y is Wᵀ (a recurrent layer's W_hhᵀ, made once per sequence: a view, or a row-major
+    copy): the backward multiplies by W itself. BLAS multiplies by a row-major matrix faster than by a transposed
+    view of one: (32, 1024) @ (1024, 256) took 118 µs against 199 µs, and a layer's backward does it at every
+    step."""
 
     def forward(self, x, y, _transpose_of=None):
         self.save_for_backward(x, y, row_major_transpose(_transpose_of, y))
