@@ -3,14 +3,14 @@
 Layout and semantics follow PyTorch (weights `weight_ih` (G·H, in), `weight_hh` (G·H, H), biases `bias_ih`,
 `bias_hh` (G·H), G gates stacked in PyTorch's order), so weights move between the two unchanged.
 
-Every cell splits its forward in two, so that a sequence layer can hoist the input projection of all time steps
+Every cell splits its forward in two, so that a sequence layer can hoist the input product of all time steps
 into one matrix product (still a forward expression):
 
-    forward(x, state) = step(project_input(x), state),   project_input(x) = W_ih x + b_ih (+ b_hh)
+    forward(x, state) = step(project_input(x), state),   project_input(x) = W_ih x + b,   b = b_ih (+ b_hh)
 
-Where b_hh only ever appears in the sum W_ih x + b_ih + W_hh h + b_hh (RNN, LSTM) it is added once with the input
-projection instead of at every step: the same sum, one op fewer per step. The GRU keeps it beside W_hh h, inside
-r ⊙ (W_hn h + b_hn).
+(a layer computes `input_product` W_ih x for all steps and adds `input_bias` b at each step). Where b_hh only ever
+appears in the sum W_ih x + b_ih + W_hh h + b_hh (RNN, LSTM) it joins b_ih: the same sum, one op fewer per step.
+The GRU keeps it beside W_hh h, inside r ⊙ (W_hn h + b_hn).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class RNNCellBase(Module):
     # `recurrent_activation` and `activation`) without touching the equations
     gate_activation = staticmethod(sigmoid)
     activation = staticmethod(tanh)
-    hidden_bias_with_input = True  # b_hh joins the (hoisted) input projection; False for the GRU
+    hidden_bias_with_input = True  # b_hh joins b_ih in the input projection; False for the GRU
     _weight_hh_t: Tensor | None = None  # W_hhᵀ, made once per sequence by a layer (see `unrolling`)
     _weight_ih_t: Tensor | None = None  # W_ihᵀ, likewise when a layer projects the input step by step
 
@@ -69,12 +69,17 @@ class RNNCellBase(Module):
 
     # W_ih x + b_ih (+ b_hh), for one step (B, in) or all steps at once (T·B, in)
     def project_input(self, x: Tensor) -> Tensor:
-        xw = x @ (self._weight_ih_t if self._weight_ih_t is not None else self.weight_ih.T)
+        xw, b = self.input_product(x), self.input_bias()
+        return xw if b is None else xw + b
+
+    # its two parts: a layer multiplies all steps at once and adds the bias inside each step (nn/recurrent.py)
+    def input_product(self, x: Tensor) -> Tensor:
+        return x @ (self._weight_ih_t if self._weight_ih_t is not None else self.weight_ih.T)
+
+    def input_bias(self) -> Tensor | None:
         if self.bias_ih is None:
-            return xw
-        if self.hidden_bias_with_input:
-            return xw + (self.bias_ih + self.bias_hh)
-        return xw + self.bias_ih
+            return None
+        return self.bias_ih + self.bias_hh if self.hidden_bias_with_input else self.bias_ih
 
     # W_hh h (+ b_hh)
     def project_hidden(self, h: Tensor) -> Tensor:
