@@ -254,8 +254,8 @@ class _Codegen:
             "                    Y[t, r, j] = O0[r, j] if live else (0.0 if zero_out else S0[t + rev, r, j])",
             "        else:", f"            fwd(R, {', '.join(self.params + direct)})",
             # a loop, not `Y[t, r0:r1] = S0[…]`: numba took 11 s to compile that slice assignment
-            "            for r in range(r0, r1):", f"                for j in range({C}):",
-            "                    Y[t, r, j] = S0[t + 1 - rev, r, j]"]
+            "            for r in range(r0, r1):", "                y, h = Y[t, r], S0[t + 1 - rev, r]",
+            f"                for j in range({C}):", "                    y[j] = h[j]"]
 
     def targets(self) -> list[str]:
         """Where each param's gradient at step t goes: a block as it is (x's and the products' gradients, named
@@ -293,12 +293,14 @@ class _Codegen:
                  # the gradient of the step's outputs: carried from the next step (and the output y_t) where the
                  # step is real; at a masked step it passes the step by, to the state before it
                  "        for r in range(r0, r1):", "            live = (not use_mask) or M[t, r]",
-                 f"            for j in range({C}):", "                gy = dZ[t, r, j]"]
+                 "            dz = dZ[t, r]"]
+        lines += [f"            g{k}, c{k} = G{sp.state_out[k]}[r], dC{k}[r]" for k in S]  # row views: see _add_lines
+        lines += [f"            for j in range({C}):", "                gy = dz[j]"]
         for k in S:
             gy = " + gy" if k == 0 else ""
-            lines += [f"                G{sp.state_out[k]}[r, j] = dC{k}[r, j]{gy} if live else 0.0",
-                      f"                dC{k}[r, j] = 0.0 if live else dC{k}[r, j]"
-                      + (" + (0.0 if zero_out else gy)" if k == 0 else "")]
+            carried = " + (0.0 if zero_out else gy)" if k == 0 else ""
+            lines += [f"                g{k}[j] = c{k}[j]{gy} if live else 0.0",
+                      f"                c{k}[j] = 0.0 if live else c{k}[j]{carried}"]
         g_args = [f"G{o}[r0:r1]" for o in range(n_out)]
         blocks = [f"D{b}[t, r0:r1]" for b in range(n_blocks)]
         lines += self.xw + [f"        bwd(R, {', '.join(self.params + g_args + blocks)})"] + add
