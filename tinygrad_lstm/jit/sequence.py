@@ -2,7 +2,7 @@
 
 A layer direction computes, for t = 0 … T-1 (T-1 … 0 in reverse),
 
-    hw_t = h_{t-1} @ W                        through numpy's BLAS, called from compiled code (kernels/gemm.py)
+    hw_t = h_{t-1} @ W                        through BLAS (MKL where installed), called from compiled code (gemm.py)
     (h_t, c_t) = fused elementwise body(x_t, hw_t, h_{t-1}, c_{t-1}, biases, …)    jit.fuse's generated kernel
     past a sequence's length (a mask): the state is carried, the output is zero (or the carried h)
 
