@@ -14,7 +14,8 @@ from tinygrad_lstm.kernels import gemm as gemm_module
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def check_products(gemm, dtypes=((np.float64, 1e-13), (np.float32, 1e-5))) -> float:  # noqa: ANN001
-    """The worst relative error of gemm(A, B, C, beta) against A @ B + beta C over shapes with 0 and 1 rows."""
+    """The worst relative error of gemm(A, B, C, beta) against A @ B + beta C over shapes with 0 and 1 rows, B
+    given row-major and as a transposed view (W_hhᵀ in a recurrent layer)."""
     rng = np.random.default_rng(0)
     worst = 0.0
     for dt, tol in dtypes:
@@ -22,12 +23,14 @@ def check_products(gemm, dtypes=((np.float64, 1e-13), (np.float32, 1e-5))) -> fl
             A = rng.standard_normal((m + 2, k)).astype(dt)[1:m + 1]  # a row slice, as the loops pass
             B = rng.standard_normal((k, n)).astype(dt)
             At = np.ascontiguousarray(A.T)  # the same product asked for as Aᵀ's transpose
-            for beta, trans_a in ((0.0, False), (1.0, False), (0.0, True), (1.0, True)):
+            Bt = np.ascontiguousarray(B.T).T  # B's values, columns contiguous
+            for beta, trans_a, b in ((0.0, False, B), (1.0, False, B), (0.0, True, B), (1.0, True, B),
+                                     (0.0, False, Bt), (1.0, True, Bt)):
                 C = rng.standard_normal((m, n)).astype(dt)
                 want = A.astype(np.float64) @ B + beta * C
-                gemm(At if trans_a else A, B, C, beta, trans_a)
+                gemm(At if trans_a else A, b, C, beta, trans_a)
                 err = np.abs(C - want).max(initial=0.0) / max(1.0, np.abs(want).max(initial=0.0))
-                assert err < tol, (dt, m, k, n, beta, trans_a, err)
+                assert err < tol, (dt, m, k, n, beta, trans_a, b.flags.c_contiguous, err)
                 worst = max(worst, err)
     return worst
 
@@ -86,7 +89,7 @@ def test_gemm_accumulates_in_place_on_a_row_slice() -> None:
 def test_matmul_on_the_workers_matches_numpy(dtype: type, k: int, m: int, n: int) -> None:
     """gemm.matmul(A, B, trans_a=True) = Aᵀ B, and A @ B from a transposed view: on one worker (small), split
     by rows of A and B with partial sums (20000 x 40 x 64), by columns (300 x 400 x 400), or by rows of the
-    result (A @ B)."""
+    result (A @ B); B also as a transposed view, read as it is in every split."""
     rng = np.random.default_rng(3)
     A, B = rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
     tol = 1e-12 if dtype == np.float64 else 2e-5
@@ -95,6 +98,10 @@ def test_matmul_on_the_workers_matches_numpy(dtype: type, k: int, m: int, n: int
     assert got.dtype == dtype and got.shape == (m, n)
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1, k))
     np.testing.assert_allclose(gemm_module.matmul(A.T, B), want, rtol=tol, atol=tol * max(1, k))
+    Bt = np.ascontiguousarray(B.T).T
+    assert gemm_module.operand(Bt) is Bt  # not copied
+    np.testing.assert_allclose(gemm_module.matmul(A, Bt, trans_a=True), want, rtol=tol, atol=tol * max(1, k))
+    np.testing.assert_allclose(gemm_module.matmul(A.T, Bt), want, rtol=tol, atol=tol * max(1, k))
 
 
 def test_cached_loops_are_keyed_by_the_gemm_module_they_call() -> None:
@@ -116,15 +123,19 @@ def test_cached_loops_are_keyed_by_the_gemm_module_they_call() -> None:
 @pytest.mark.parametrize("rows, k, n", [(32, 256, 1024), (7, 5, 3), (1, 4, 6)])
 def test_packed_products_match_numpy(dtype: type, rows: int, k: int, n: int) -> None:
     """gemm_packed(A, W, pack(W, rows), C, beta) = A W + beta C, where the BLAS packs (MKL) and where it does
-    not (an empty pack: the plain product); a row slice as A and C, as the loops pass."""
+    not (an empty pack: the plain product); a row slice as A and C, as the loops pass; W row-major and as a
+    transposed view (W_hhᵀ: packed straight from W_hh)."""
     rng = np.random.default_rng(4)
     W = rng.standard_normal((k, n)).astype(dtype)
+    Wt = np.ascontiguousarray(W.T).T
     A = rng.standard_normal((rows + 2, k)).astype(dtype)[1:rows + 1]
     tol = 1e-12 if dtype == np.float64 else 1e-5
-    for P in (gemm_module.pack(W, rows), np.empty(0, np.uint8)):
-        for beta in (0.0, 1.0):
-            C = rng.standard_normal((rows + 1, n)).astype(dtype)
-            want = A.astype(np.float64) @ W + beta * C[1:]
-            gemm_module.gemm_packed(A, W, P, C[1:], beta)
-            np.testing.assert_allclose(C[1:], want, rtol=tol, atol=tol * k)
+    for w in (W, Wt):
+        for P in (gemm_module.pack(w, rows), np.empty(0, np.uint8)):
+            for beta in (0.0, 1.0):
+                C = rng.standard_normal((rows + 1, n)).astype(dtype)
+                want = A.astype(np.float64) @ W + beta * C[1:]
+                gemm_module.gemm_packed(A, w, P, C[1:], beta)
+                np.testing.assert_allclose(C[1:], want, rtol=tol, atol=tol * k)
+    assert gemm_module.pack(Wt, rows).size > 0 or ":packed" not in gemm_module.NAME
     assert gemm_module.pack(W, rows).size > 0 or ":packed" not in gemm_module.NAME
