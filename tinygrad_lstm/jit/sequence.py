@@ -76,6 +76,8 @@ class SequencePlan:
         self.n_state = len(tr.input_shapes) - 1
         self.state_out = state_out  # the group output each state component is
         self.gext = sorted({k[1] for k in param_kind if k[0] == "ext"})  # outside tensors the group reads
+        # ... and the 2-D shape it reads each as (a bias (G·H,) as one row)
+        self.ext_shape = {k[1]: s for k, s in zip(param_kind, group.param_shapes) if k[0] == "ext"}
         self.ext = sorted({p.weight for p in products} | set(self.gext))  # every outside tensor the op reads
         self.H = group.grid[1]
         self.dtype = group.dtype
@@ -353,8 +355,7 @@ class Recurrence(Function):
         T, B, H = x.shape[0], x.shape[1], sp.H
         x = np.ascontiguousarray(x, dtype=sp.dtype)
         ext = dict(zip(sp.ext, rest[n:]))
-        shape_of = {k[1]: s for k, s in zip(sp.param_kind, sp.group.param_shapes) if k[0] == "ext"}
-        E = [np.ascontiguousarray(ext[e].reshape(shape_of[e])) for e in sp.gext]
+        E = [np.ascontiguousarray(ext[e].reshape(sp.ext_shape[e])) for e in sp.gext]
         W = [gemm.operand(ext[p.weight]) for p in sp.products]  # W_hhᵀ stays a view: packed without a copy
         P = [np.empty((T, B, w.shape[1]) if p.source else (B, w.shape[1]), sp.dtype) for p, w in zip(sp.products, W)]
         S = []
@@ -385,8 +386,7 @@ class Recurrence(Function):
         cols = {("x",): x.shape[2], **{("prod", p): w.shape[1] for p, w in enumerate(W)}}
         dP = [np.zeros((T, B, cols[kind]), dt) for kind in sp.dests]
         bounds = chunks(B)
-        shape_of = {k[1]: s for k, s in zip(sp.param_kind, sp.group.param_shapes) if k[0] == "ext"}
-        dE = [np.zeros((len(bounds),) + shape_of[e], dt) for e in sp.gext]
+        dE = [np.zeros((len(bounds),) + sp.ext_shape[e], dt) for e in sp.gext]
         dC = [dZ[T + k].copy() for k in range(n)]
         G = [np.empty((B, H), dt) for _ in sp.group.outputs]
         mask = self.attrs["mask"]

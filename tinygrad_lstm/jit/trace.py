@@ -67,8 +67,8 @@ class Trace:
         def wide(shape: tuple[int, ...]) -> tuple[int, ...]:
             return (batch,) + shape[1:] if shape and shape[0] == 1 else shape
 
-        inputs, _, ops, ext, outputs, container = self.key
-        return (tuple(wide(s) for s in inputs), self.key[1], tuple((o[0], o[1], wide(o[2])) + o[3:] for o in ops),
+        inputs, dtypes, ops, ext, outputs, container = self.key
+        return (tuple(wide(s) for s in inputs), dtypes, tuple((o[0], o[1], wide(o[2])) + o[3:] for o in ops),
                 ext, outputs, container)
 
     def matches(self, other: Trace) -> bool:

@@ -63,12 +63,12 @@ def run(fn: Callable, args: list, bounds: list[tuple[int, int]],
     """fn(*args, a, b, *per_chunk(c)) for every chunk c = (a, b) of `bounds`, and wait: the first on the calling
     thread, the others on pool threads, every one in the workers' subnormal mode (denormal.as_worker), or in the
     caller's with `callers_mode` (an eager op split for speed gives what it gives on the caller's thread)."""
-    mode = get_flush_denormal() if callers_mode else None
     first = nullcontext() if callers_mode else as_worker()
     if len(bounds) == 1:
         with first:
             fn(*args, *bounds[0], *per_chunk(0))
         return
+    mode = get_flush_denormal() if callers_mode else None  # what the workers switch to: None, their own mode
     with _lock:
         team = _team(len(bounds) - 1)
         team.publish([(fn, [*args, a, b, *per_chunk(c)], mode) for c, (a, b) in enumerate(bounds) if c > 0])

@@ -5,8 +5,8 @@ Why spin: on this machine a thread asleep in the kernel (a futex: a lock, a cond
 wakes per job made handing a chunk to a worker thread and getting it back cost 80-110 µs. A thread that spins in
 compiled code, without the GIL, on a word that the other thread writes, sees the write within a microsecond.
 
-- `load(a, i)` / `store(a, i, v)` / `add(a, i, v)`: acquire load, release store, atomic add (returns the new
-  value) on a[i] of an int64 array. Plain loads in a loop would be hoisted out of it by LLVM.
+- `load(a, i)` / `store(a, i, v)`: acquire load and release store of a[i] of an int64 array. Plain loads in a
+  loop would be hoisted out of it by LLVM.
 - `wait_until(a, i, value, budget)`: spin (with the `pause` instruction) until a[i] >= value; False if `budget`
   cycles of the time-stamp counter passed first. Releases the GIL (`nogil`).
 - `arrived()`: a kernel run by the pool calls it first: it tells a waiting worker that the calling thread has
@@ -29,7 +29,9 @@ from numba.extending import intrinsic
 from .jitcache import jit
 
 _GATE_SYMBOL = "tinygrad_lstm_pool_gate"
-GATE = np.zeros(8, np.int64)  # GATE[0]: how many threads have entered a pool kernel (`arrived`), ever
+# GATE[0]: how many threads have entered a pool kernel (`arrived`), ever; 64 bytes, so that the words the
+# workers write (kernels/pool.py) are less likely to share its cache line
+GATE = np.zeros(8, np.int64)
 llvm.add_symbol(_GATE_SYMBOL, GATE.ctypes.data)
 _I64 = ir.IntType(64)
 
@@ -59,18 +61,6 @@ def store(typingctx, a, i, v):
         return context.get_dummy_value()
 
     return types.void(a, i, v), codegen
-
-
-@intrinsic
-def add(typingctx, a, i, v):
-    """a[i] += v atomically for an int64 array; returns the new value."""
-
-    def codegen(context, builder, sig, args):
-        value = context.cast(builder, args[2], sig.args[2], types.int64)
-        old = builder.atomic_rmw("add", _element(context, builder, sig, args), value, "seq_cst")
-        return builder.add(old, value)
-
-    return types.int64(a, i, v), codegen
 
 
 @intrinsic

@@ -122,7 +122,7 @@ def _compiled(sp: SequencePlan, tr: Any, step: Step, xs: Tensor, state: Any, mas
     parts = state if isinstance(state, tuple) else (state,)
     T, n = xs.shape[0], len(parts)
     display = _Display(tr, isinstance(state, tuple), mask, reverse, zero_output, scope_entry)
-    # a weight given as a row-major copy of W_hhᵀ names W_hh (MatMul's `_transpose_of`): the backward uses it
+    # a weight given as W_hhᵀ names W_hh (MatMul's `_transpose_of`): the backward multiplies by W_hh itself
     transposes = [tr.ops[sp.products[p].op].attrs.get("_transpose_of") for p in sp.recurrent]
     z = Recurrence.apply(xs, *parts, *[tr.externals[e] for e in sp.ext], plan=sp, mask=mask,
                          zero_out=zero_output, reverse=reverse, display=display, transposes=transposes)

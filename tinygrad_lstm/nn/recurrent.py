@@ -134,14 +134,14 @@ class RNNBase(Module):
         # pay: then it only writes a (T·B, G·H) array to memory, where step by step it stays in cache
         project_all = x.shape[2] >= HOIST_MIN_FEATURES
         with cell.unrolling(inputs=not project_all):
-            if not project_all:
-                fn = lambda x_t, s: cell.step(cell.project_input(x_t), s)  # noqa: E731
-                return loop.run(fn, x, state, mask=mask, reverse=reverse, scope_entry=cell._scope_entry)
-            # the bias joins at each step, where a compiled loop adds it in registers: added to all steps' product
-            # at once it was a pass over a (T·B, G·H) array, and its gradient another (config c: 0.26 + 0.33 ms)
-            b = cell.input_bias()
-            xs = cell.input_product(x.reshape(T * B, x.shape[2])).reshape(T, B, -1)
-            fn = cell.step if b is None else (lambda xw_t, s: cell.step(xw_t + b, s))
+            if project_all:
+                # the bias joins at each step, where a compiled loop adds it in registers: added to all steps'
+                # product at once it was a pass over a (T·B, G·H) array, and its gradient another
+                b = cell.input_bias()
+                xs = cell.input_product(x.reshape(T * B, x.shape[2])).reshape(T, B, -1)
+                fn = cell.step if b is None else (lambda xw_t, s: cell.step(xw_t + b, s))
+            else:
+                xs, fn = x, (lambda x_t, s: cell.step(cell.project_input(x_t), s))
             return loop.run(fn, xs, state, mask=mask, reverse=reverse, scope_entry=cell._scope_entry)
 
     def _mask(self, lengths: Any, T: int, B: int) -> np.ndarray | None:

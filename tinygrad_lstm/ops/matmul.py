@@ -18,8 +18,8 @@ DEFER_MAX_ROWS = 64
 
 def row_major_transpose(named, y: np.ndarray) -> np.ndarray | None:
     """The array of `named` (a Tensor given as `_transpose_of`) when it is 2-D `y`'s transpose laid out row-major,
-    so that a product by yᵀ can multiply by it instead; else None. Whether it still holds the values y was copied
-    from is the caller's check (`changed_since`)."""
+    so that a product by yᵀ can multiply by it instead; else None. Whether it still holds the values y had in the
+    forward is the caller's check (`changed_since`)."""
     w = named.data if named is not None else None
     if w is None or y.ndim != 2 or not w.flags.c_contiguous or w.shape != y.shape[::-1] or w.dtype != y.dtype:
         return None
